@@ -1,0 +1,7 @@
+"""DTL functions: math family."""
+
+from __future__ import annotations
+
+from ..registry import Registry
+
+registry = Registry()

@@ -1,0 +1,7 @@
+"""DTL transforms: emit."""
+
+from __future__ import annotations
+
+from ..registry import Registry
+
+registry = Registry()
