@@ -1,0 +1,1 @@
+"""Subcommands of the ``dtlpy`` CLI, one module each (see ``dtlpy.cli``)."""
