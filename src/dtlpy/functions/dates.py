@@ -393,14 +393,18 @@ def _plus_one(part: str, amount: int, value: Any) -> str | None:
 
 
 def _whole_months(earlier: int, later: int) -> int:
-    """Whole calendar months from ``earlier`` to ``later`` (earlier <= later)."""
-    a = _dt.date.fromordinal(earlier // NS_PER_DAY + _EPOCH_ORDINAL)
-    b = _dt.date.fromordinal(later // NS_PER_DAY + _EPOCH_ORDINAL)
+    """Whole calendar months from ``earlier`` to ``later`` (earlier <= later).
+
+    A month is complete when the later day-of-month and time of day reach
+    the earlier one's (Jan 31 to Feb 28 is 0 months, as in dateutil's
+    relativedelta and Java's ChronoUnit), so no clamping is involved.
+    """
+    da, ta = divmod(earlier, NS_PER_DAY)
+    db, tb = divmod(later, NS_PER_DAY)
+    a = _dt.date.fromordinal(da + _EPOCH_ORDINAL)
+    b = _dt.date.fromordinal(db + _EPOCH_ORDINAL)
     months = (b.year - a.year) * 12 + (b.month - a.month)
-    while months > 0:
-        moved = _add_months(earlier, months, False)
-        if moved is not None and parse_datetime(moved).ns <= later:
-            break
+    if months > 0 and (b.day, tb) < (a.day, ta):
         months -= 1
     return months
 
