@@ -1,0 +1,468 @@
+"""An offline Sesam node: pipes over datasets, run by a scheduler to a fixpoint.
+
+A :class:`Node` holds pipe configs and a :class:`~dtlpy.store.Store`. Each
+pipe run is a full run: the source is read (latest version of every entity),
+the transforms applied, and the sink written. A dataset sink only stores
+versions whose content changed and deletes what the run no longer produced
+(deletion tracking), so the number of stored versions is the "did anything
+change" signal the scheduler needs. The scheduler runs every pipe in
+dependency order, round after round, until two rounds in a row change
+nothing - the same stop rule as ``sesam run`` - or gives up with a
+``no-fixpoint`` error (a ping-pong between pipes).
+
+Supported: sources ``dataset``, ``embedded``, ``conditional``, ``merge``,
+``merge_datasets``, ``union_datasets``, ``http_endpoint`` (entities from
+``testdata``), ``empty``; transforms ``dtl`` and ``chained`` (or a list);
+sinks ``dataset`` and any other sink type as an *output* kept in
+``node.outputs`` (namespaces removed as Sesam does at such sinks).
+
+>>> node = Node([
+...     {"_id": "people", "source": {"type": "embedded", "entities": [{"_id": "1", "n": "ada"}]}},
+...     {"_id": "out", "source": {"type": "dataset", "dataset": "people"},
+...      "transform": {"type": "dtl", "rules": {"default": [["add", "_id", "_S._id"], ["add", "n", "_S.n"]]}},
+...      "sink": {"type": "json"}},
+... ])
+>>> node.run().rounds
+3
+>>> node.outputs["out"]
+[{'_id': '1', 'n': 'ada'}]
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import DtlError, DtlInputError
+from .io import read_json_file
+from .store import Store, strip_bookkeeping
+
+_ENV_RE = re.compile(r"\$ENV\(([^)]*)\)")
+INPUT_SOURCES = ("embedded", "http_endpoint", "json", "csv", "sql", "ldap", "kafka", "rest", "empty")
+ADD_NS_SOURCES = ("embedded", "http_endpoint", "json", "csv", "sql", "ldap", "kafka")
+REMOVE_NS_SINKS = ("csv_endpoint", "elasticsearch", "mail", "rest", "sms", "solr", "kafka", "sql", "http_endpoint", "json")
+
+
+@dataclass
+class RunReport:
+    """What :meth:`Node.run` did: rounds run and versions stored per round."""
+
+    rounds: int = 0
+    changes: list[int] = field(default_factory=list)
+
+
+def substitute_env(value: Any, env: dict) -> Any:
+    """Replace ``$ENV(name)`` in a config: a whole-string reference takes the
+    variable's JSON value, one inside text is replaced as text."""
+    if type(value) is str:
+        m = _ENV_RE.fullmatch(value)
+        if m:
+            return _env_value(m.group(1), env)
+        return _ENV_RE.sub(lambda m: str(_env_value(m.group(1), env)), value)
+    if type(value) is list:
+        return [substitute_env(v, env) for v in value]
+    if type(value) is dict:
+        return {k: substitute_env(v, env) for k, v in value.items()}
+    return value
+
+
+def _env_value(name: str, env: dict) -> Any:
+    if name not in env:
+        raise DtlInputError(f"environment variable {name!r} is not set (add it to test-env.json)", code="missing-env")
+    return env[name]
+
+
+def strip_namespace_key(key: str) -> str:
+    if key.startswith(("_", "$")) or ":" not in key:
+        return key
+    return key.split(":", 1)[1]
+
+
+def remove_namespaces(value: Any, top: bool = True) -> Any:
+    """Drop namespaces from keys, ``_id`` and NI values, recursively:
+    ``{"_id": "crm-person:1", "crm-person:ref": "~:crm-org:2"}`` ->
+    ``{"_id": "1", "ref": "~:2"}``."""
+    if type(value) is dict:
+        out = {}
+        for k, v in value.items():
+            if k == "_id" and type(v) is str and ":" in v:
+                out[k] = v.split(":", 1)[1]
+            else:
+                out[strip_namespace_key(k)] = remove_namespaces(v, False)
+        return out
+    if type(value) is list:
+        return [remove_namespaces(v, False) for v in value]
+    if type(value) is str and value.startswith("~:") and ":" in value[2:]:
+        return "~:" + value[2:].split(":", 1)[1]
+    return value
+
+
+def add_namespaces(entity: dict, identity_ns: str, property_ns: str) -> dict:
+    """Prefix ``_id`` with the identity namespace and top-level properties
+    (not ``_``/``$`` ones) with the property namespace."""
+    out = {}
+    for k, v in entity.items():
+        if k == "_id" and type(v) is str:
+            out[k] = v if v.startswith(identity_ns + ":") else f"{identity_ns}:{v}"
+        elif k.startswith(("_", "$")) or ":" in k:
+            out[k] = v
+        else:
+            out[f"{property_ns}:{k}"] = v
+    return out
+
+
+class LiveDatasets(Mapping):
+    """dataset id -> latest non-deleted entities, read from the store on
+    demand (what ``hops``/``lookup-entity`` see while a pipe runs)."""
+
+    def __init__(self, node: "Node") -> None:
+        self.node = node
+        self._cache: dict[str, list] = {}
+        self._stamp = -1
+
+    def __getitem__(self, name: str) -> list:
+        if self._stamp != self.node.store.writes:
+            self._cache.clear()
+            self._stamp = self.node.store.writes
+        if name not in self._cache:
+            self.node.check_dataset(name, "a hops/lookup")
+            self._cache[name] = self.node.read(name)
+        return self._cache[name]
+
+    def __contains__(self, name: object) -> bool:
+        return type(name) is str
+
+    def __iter__(self):
+        return iter(self.node.store.names())
+
+    def __len__(self) -> int:
+        return len(self.node.store.names())
+
+
+class Pipe:
+    """One pipe config, with defaults filled in and transforms compiled."""
+
+    def __init__(self, config: dict, node: "Node") -> None:
+        if type(config) is not dict or type(config.get("_id")) is not str:
+            raise DtlInputError("a pipe config must be a JSON object with a string _id", code="invalid-pipe")
+        self.config = config
+        self.id = config["_id"]
+        self.node = node
+        defaults = node.global_defaults
+        self.ni = bool(config.get("namespaced_identifiers", node.namespaced_identifiers))
+        ns = config.get("namespaces") or {}
+        self.identity_ns = ns.get("identity", self.id)
+        self.property_ns = ns.get("property", self.id)
+        self.source = self._resolve_source(config.get("source") or {"type": "dataset", "dataset": self.id})
+        sink = dict(config.get("sink") or {"type": "dataset"})
+        if sink.get("type", "dataset") == "dataset":
+            sink.setdefault("dataset", self.id)
+        self.sink = sink
+        self.sink_type = sink.get("type", "dataset")
+        stype = self.source.get("type", "dataset")
+        self.add_ns = bool(self.source.get("add_namespaces", config.get("add_namespaces", self.ni and stype in ADD_NS_SOURCES)))
+        self.remove_ns = bool(sink.get("remove_namespaces", config.get("remove_namespaces", self.ni and self.sink_type in REMOVE_NS_SINKS)))
+        self.deletion_tracking = sink.get("deletion_tracking", defaults.get("deletion_tracking", True))
+        pipe_settings = {"_id": self.id, "namespaced_identifiers": self.ni, "namespaces": {"identity": self.identity_ns, "property": self.property_ns}}
+        self.pipe_settings = pipe_settings
+        self.transforms = self._compile_transforms(config.get("transform"))
+        self.merge = None
+        if stype == "merge":
+            from .engine import _compiler, _env
+            from .node_merge import MergeSource
+
+            self.merge = MergeSource(self.source, pipe=pipe_settings, compiler_factory=lambda: _compiler(_env(None, pipe_settings, None, None), None))
+
+    @property
+    def sink_dataset(self) -> str | None:
+        return self.sink["dataset"] if self.sink_type == "dataset" else None
+
+    @property
+    def is_input(self) -> bool:
+        return self.source.get("type", "dataset") in INPUT_SOURCES
+
+    def _resolve_source(self, source: dict) -> dict:
+        while source.get("type") == "conditional":
+            cond = source.get("condition")
+            alts = source.get("alternatives") or {}
+            if cond not in alts:
+                raise DtlInputError(
+                    f"pipe {self.id!r}: conditional source has no alternative {cond!r} (has {sorted(alts)})",
+                    code="invalid-pipe",
+                )
+            source = alts[cond]
+        return source
+
+    def source_datasets(self) -> list[str]:
+        s = self.source
+        t = s.get("type", "dataset")
+        if t == "dataset":
+            return [s.get("dataset", self.id)]
+        if t in ("merge_datasets", "union_datasets"):
+            return list(s.get("datasets") or [])
+        if t == "merge":
+            return [d.split()[0] for d in s.get("datasets") or []]
+        return []
+
+    def _compile_transforms(self, spec: Any) -> list:
+        if spec is None:
+            return []
+        if type(spec) is list:
+            return [t for item in spec for t in self._compile_transforms(item)]
+        if type(spec) is not dict:
+            raise DtlInputError(f"pipe {self.id!r}: a transform must be a JSON object", code="invalid-pipe")
+        kind = spec.get("type")
+        if kind == "chained":
+            return self._compile_transforms(spec.get("transforms") or [])
+        if kind == "dtl":
+            from . import compile as dtl_compile
+
+            t = dtl_compile(spec.get("rules"), pipe=self.pipe_settings, now=self.node.now, seed=self.node.seed, file=f"pipes/{self.id}.conf.json")
+            t.env.datasets = self.node.live
+            return [t]
+        raise DtlInputError(f"pipe {self.id!r}: transform type {kind!r} is not supported offline", code="unsupported-transform")
+
+    # ------------------------------------------------------------ running
+
+    def read_source(self) -> list[dict]:
+        """The source entities (stage ``source``), namespaces added when on."""
+        s = self.source
+        t = s.get("type", "dataset")
+        node = self.node
+        if t == "embedded":
+            out = copy.deepcopy(s.get("entities") or [])
+        elif t == "http_endpoint":
+            out = copy.deepcopy(node.testdata.get(self.id, []))
+        elif t == "empty":
+            out = []
+        elif t == "dataset":
+            name = s.get("dataset", self.id)
+            node.check_dataset(name, f"pipe {self.id!r}")
+            out = node.read(name, include_deleted=True)
+        elif t == "union_datasets":
+            out = []
+            for name in s.get("datasets") or []:
+                node.check_dataset(name, f"pipe {self.id!r}")
+                for e in node.read(name, include_deleted=True):
+                    if s.get("prefix_ids", True):
+                        e = dict(e, _id=f"{name}:{e['_id']}")
+                    out.append(e)
+        elif t == "merge_datasets":
+            latest: dict[str, dict] = {}
+            for name in s.get("datasets") or []:
+                node.check_dataset(name, f"pipe {self.id!r}")
+                for e in node.read(name, include_deleted=True):
+                    old = latest.get(e["_id"])
+                    if old is None or e.get("_ts", 0) >= old.get("_ts", 0):
+                        latest[e["_id"]] = e
+            out = sorted(latest.values(), key=lambda e: e.get("_ts", 0))
+        elif t == "merge":
+            for name in self.source_datasets():
+                node.check_dataset(name, f"pipe {self.id!r}")
+            previous = node.read(self.sink_dataset, include_deleted=True) if self.sink_dataset else []
+            out = self.merge.entities(lambda n: node.read(n, include_deleted=True), previous)
+        else:
+            raise DtlInputError(f"pipe {self.id!r}: source type {t!r} is not supported offline", code="unsupported-source")
+        for e in out:
+            if type(e) is not dict or type(e.get("_id")) is not str:
+                raise DtlInputError(f"pipe {self.id!r}: source entity without a string _id: {e!r}", code="missing-id")
+        if self.add_ns:
+            out = [add_namespaces(e, self.identity_ns, self.property_ns) for e in out]
+        return out
+
+    def apply_transforms(self, entities: list[dict]) -> list[dict]:
+        for t in self.transforms:
+            t.env.indexes.clear()
+            nxt = []
+            for e in entities:
+                emitted = t.transform_for_sink(e)
+                if e.get("_deleted"):
+                    for x in emitted:
+                        if x.get("_id") == e.get("_id") or len(emitted) == 1:
+                            x["_deleted"] = True
+                nxt.extend(emitted)
+            entities = nxt
+        return entities
+
+    def stage(self, stage: str = "sink") -> list[dict]:
+        """Entities at a pipe stage: ``source``, ``before-transform``,
+        ``after-transform`` or ``sink`` (the last with namespaces removed
+        when the sink removes them)."""
+        entities = [strip_bookkeeping(e) for e in self.read_source()]
+        if stage in ("source", "before-transform"):
+            return entities
+        entities = self.apply_transforms(entities)
+        if stage == "after-transform":
+            return entities
+        if stage != "sink":
+            raise DtlInputError(f"unknown stage {stage!r}", code="invalid-argument")
+        entities = [e for e in entities if not e.get("_filtered")]
+        if self.remove_ns:
+            entities = [remove_namespaces(e) for e in entities]
+        return entities
+
+    def run(self) -> int:
+        """One full run; returns the number of changes it made."""
+        produced = self.apply_transforms([strip_bookkeeping(e) for e in self.read_source()])
+        if self.sink_dataset is None:
+            out = [remove_namespaces(e) if self.remove_ns else e for e in produced if not e.get("_filtered")]
+            changed = out != self.node.outputs.get(self.id)
+            self.node.outputs[self.id] = out
+            handler = self.node.sink_handlers.get(self.id)
+            if handler is not None:
+                handler(out)
+            return int(changed)
+        ds = self.node.store.dataset(self.sink_dataset)
+        ds.create()
+        before = self.node.store.writes
+        seen = set()
+        for e in produced:
+            ident = e.get("_id")
+            if type(ident) is not str:
+                continue
+            if e.get("_filtered"):
+                ds.delete(ident)
+                continue
+            seen.add(ident)
+            ds.put(e)
+        if self.deletion_tracking:
+            for ident in ds.ids() - seen:
+                ds.delete(ident)
+        return self.node.store.writes - before
+
+
+class Node:
+    """Pipes + datasets + a scheduler.
+
+    Args:
+        pipes: pipe configs (dicts with ``_id``).
+        store: where datasets live (default: a fresh in-memory store).
+        env: environment variables for ``$ENV(...)``; ``node-env`` defaults to ``"test"``.
+        now: pin the DTL clock (``~t`` text or ns since the epoch).
+        metadata: the node metadata (``namespaced_identifiers``, ``global_defaults``).
+        strict: a dataset that no pipe produces and the store does not hold is
+            an error (``missing-dataset``); when False it reads as empty, as on
+            a real node. ``system:*`` datasets (dead letters ...) always read empty.
+        testdata: pipe id -> entities for ``http_endpoint`` input pipes.
+    """
+
+    def __init__(self, pipes: list[dict], *, store: Store | None = None, env: dict | None = None, now: Any = None,
+                 metadata: dict | None = None, strict: bool = True, testdata: dict | None = None, seed: int = 0) -> None:
+        self.store = store or Store()
+        self.env = {"node-env": "test", **(env or {})}
+        self.now = now
+        self.seed = seed
+        self.metadata = metadata or {}
+        self.namespaced_identifiers = bool(self.metadata.get("namespaced_identifiers", False))
+        self.global_defaults = self.metadata.get("global_defaults") or {}
+        self.strict = strict
+        self.testdata = testdata or {}
+        self.outputs: dict[str, list] = {}
+        self.sink_handlers: dict[str, Callable[[list], None]] = {}
+        self.live = LiveDatasets(self)
+        self.pipes: dict[str, Pipe] = {}
+        for cfg in pipes:
+            cfg = substitute_env(cfg, self.env)
+            pipe = Pipe(cfg, self)
+            if pipe.id in self.pipes:
+                raise DtlInputError(f"two pipes have the _id {pipe.id!r}", code="invalid-pipe")
+            self.pipes[pipe.id] = pipe
+        self.produced = {p.sink_dataset for p in self.pipes.values() if p.sink_dataset}
+        if strict:
+            for p in self.pipes.values():
+                for name in p.source_datasets():
+                    self.check_dataset(name, f"pipe {p.id!r}")
+        self.order = self._order()
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, **kwargs) -> "Node":
+        """Load a node folder laid out as sesam-py expects."""
+        folder = Path(folder)
+        if not (folder / "pipes").is_dir():
+            raise DtlInputError(f"{folder} has no pipes/ folder", code="not-a-node")
+        pipes = [read_json_file(p) for p in sorted((folder / "pipes").glob("*.conf.json"))]
+        meta_path = folder / "node-metadata.conf.json"
+        metadata = read_json_file(meta_path) if meta_path.exists() else {}
+        env = dict(kwargs.pop("env", None) or {})
+        env_path = folder / "test-env.json"
+        if env_path.exists():
+            env = {**read_json_file(env_path), **env}
+        testdata = {}
+        if (folder / "testdata").is_dir():
+            for p in sorted((folder / "testdata").glob("*.json")):
+                testdata[p.name[: -len(".json")]] = read_json_file(p)
+        kwargs.setdefault("strict", False)
+        return cls(pipes, env=env, metadata=metadata, testdata=testdata, **kwargs)
+
+    # ------------------------------------------------------------ datasets
+
+    def check_dataset(self, name: str, who: str) -> None:
+        if not self.strict or name.startswith("system:") or name in self.produced or self.store.exists(name):
+            return
+        raise DtlError(f"{who} reads dataset {name!r}, which no pipe produces and the store does not hold",
+                       code="missing-dataset")
+
+    def read(self, name: str, *, include_deleted: bool = False) -> list[dict]:
+        """Latest entities of a dataset; an unknown or ``system:`` dataset is empty."""
+        if not self.store.exists(name):
+            return []
+        return self.store.dataset(name).latest(include_deleted=include_deleted)
+
+    def dataset(self, name: str):
+        return self.store.dataset(name)
+
+    # ------------------------------------------------------------ scheduling
+
+    def _order(self) -> list[str]:
+        """Pipes ordered so a dataset's producer runs before its readers
+        (cycles - the sync loop - are broken in config order)."""
+        producer = {p.sink_dataset: p.id for p in self.pipes.values() if p.sink_dataset}
+        order, state = [], {}
+
+        def visit(pid):
+            if state.get(pid) == "done" or state.get(pid) == "active":
+                return
+            state[pid] = "active"
+            for name in self.pipes[pid].source_datasets():
+                if name in producer and producer[name] != pid:
+                    visit(producer[name])
+            state[pid] = "done"
+            order.append(pid)
+
+        for pid in self.pipes:
+            visit(pid)
+        return order
+
+    def run_pipe(self, pipe_id: str) -> int:
+        if pipe_id not in self.pipes:
+            raise DtlInputError(f"no pipe {pipe_id!r}", code="unknown-pipe")
+        return self.pipes[pipe_id].run()
+
+    def run_round(self) -> int:
+        changes = sum(self.pipes[pid].run() for pid in self.order)
+        self.store.commit()
+        return changes
+
+    def run(self, *, max_rounds: int = 50, zero_runs: int = 2) -> RunReport:
+        """Run every pipe until ``zero_runs`` rounds in a row change nothing."""
+        report = RunReport()
+        quiet = 0
+        while quiet < zero_runs:
+            if report.rounds >= max_rounds:
+                raise DtlError(
+                    f"no fixpoint: the pipes still changed data after {max_rounds} rounds "
+                    f"(changes per round: {report.changes[-5:]}) - a ping-pong between pipes?",
+                    code="no-fixpoint",
+                )
+            n = self.run_round()
+            report.rounds += 1
+            report.changes.append(n)
+            quiet = quiet + 1 if n == 0 else 0
+        return report
+
+
+__all__ = ["Node", "Pipe", "RunReport", "LiveDatasets", "remove_namespaces", "add_namespaces", "substitute_env"]
