@@ -1,0 +1,475 @@
+"""Streaming entities through a transform in constant memory.
+
+Input is a JSON array or JSON Lines (told apart by the first non-blank
+byte). Readers yield *records*: ``(line_number, raw_bytes)`` for each entity,
+still unparsed, so parsing can happen in whichever process runs the
+transform (see :mod:`dtlpy.parallel`) and a bad record can be reported or
+rejected with its line number and exact text.
+
+Output is a JSON array or JSON Lines, written through
+:func:`dtlpy.io.atomic_write` so an error or Ctrl-C never leaves a partial
+file behind.
+
+>>> import io
+>>> [r for r in read_records(io.BytesIO(b'[{"_id": "a"},\\n {"_id": "b"}]'))]
+[(1, b'{"_id": "a"}'), (2, b'{"_id": "b"}')]
+>>> loads(b'{"n": 123456789012345678901234567890}')["n"]
+123456789012345678901234567890
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Iterable, Iterator
+
+import orjson
+
+from .errors import DtlError, DtlInputError
+
+CHUNK_BYTES = 1 << 20
+RECORDS_PER_CHUNK = 1000
+
+# orjson turns integers beyond 64 bits into floats *silently*; Sesam integers
+# are unbounded, so any record with a run of 19+ digits (the smallest
+# magnitude that may not fit) takes the exact, slower stdlib parser instead.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(raw: bytes) -> Any:
+    """Parse one JSON value exactly: integers keep every digit.
+
+    >>> loads(b'[1, 2.5, "x"]')
+    [1, 2.5, 'x']
+    """
+    if _LONG_DIGITS.search(raw) is None:
+        return orjson.loads(raw)
+    return json.loads(raw, parse_constant=_no_constants)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes; falls back to the stdlib for integers orjson refuses.
+
+    >>> dumps({"a": 2 ** 70})
+    b'{"a":1180591620717411303424}'
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --------------------------------------------------------------------- reading
+
+def sniff_format(fh: IO[bytes]) -> str:
+    """``"json"`` if the stream starts (after blanks) with ``[``, else ``"jsonl"``.
+
+    ``fh`` must be a buffered binary stream (``peek`` is used; nothing is consumed).
+    """
+    head = fh.peek(4096)[:4096]
+    stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+    return "json" if stripped.startswith(b"[") else "jsonl"
+
+
+def read_records(fh: IO[bytes], fmt: str | None = None) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, raw_bytes)`` for every entity in the stream."""
+    if fmt is None:
+        if not hasattr(fh, "peek"):
+            fh = io.BufferedReader(fh)  # type: ignore[arg-type]
+        fmt = sniff_format(fh)
+    if fmt == "jsonl":
+        return _jsonl_records(fh)
+    if fmt == "json":
+        return _array_records(fh)
+    raise DtlInputError(f"unknown input format {fmt!r} (use json or jsonl)", code="invalid-argument")
+
+
+def _jsonl_records(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    lineno = 0
+    for line in fh:
+        lineno += 1
+        if line.isspace() or not line:
+            continue  # blank lines (and the trailing newline) carry no entity
+        if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        yield lineno, line
+
+
+# One regex pass finds the only tokens that change nesting depth. Whole strings
+# are matched (and skipped) so brackets inside them do not count; a lone quote
+# means a string runs past the end of the buffer: read more and rescan.
+_TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[][{}]|"')
+_QUOTE, _OPEN_OBJ, _OPEN_ARR = 34, 123, 91
+
+
+def _nested_object_pattern(levels: int) -> bytes:
+    """A regex for a ``{...}`` with up to ``levels`` of nested objects/arrays,
+    strings skipped whole (Python's re has no recursion, so the nesting is
+    unrolled). Deeper or truncated elements fall back to the token scan."""
+    string = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+    body = rb'(?:[^"{}\[\]]++|' + string + rb")*+"
+    for _ in range(levels):
+        inner = rb"(?:\{" + body + rb"\}|\[" + body + rb"\])"
+        body = rb'(?:[^"{}\[\]]++|' + string + rb"|" + inner + rb")*+"
+    return rb"\s*+,?\s*+(\{" + body + rb"\})"
+
+
+_FAST_ENTITY = re.compile(_nested_object_pattern(5))
+
+
+def _array_records(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Split a top-level JSON array into raw element texts, without parsing.
+
+    Memory is one read buffer plus the element being assembled. Elements that
+    are not objects (a bare number, string or array) are still yielded, so the
+    caller reports them as bad entities instead of losing them.
+    """
+    buf = fh.read(CHUNK_BYTES)
+    if buf.startswith(b"\xef\xbb\xbf"):
+        buf = buf[3:]
+    start = len(buf) - len(buf.lstrip())
+    if buf[start:start + 1] != b"[":
+        raise DtlInputError("line 1: a JSON array input must start with '['", code="invalid-json")
+    line = 1 + buf.count(b"\n", 0, start)  # the line number at ``pos``
+    pos = start + 1  # everything before ``pos`` is consumed
+    eof = False
+    fast = _FAST_ENTITY.match
+    count = bytes.count
+    while True:
+        # Fast path: one C-level regex match per (not too deeply nested) object.
+        r = fast(buf, pos)
+        while r is not None:
+            s = r.start(1)
+            line += count(buf, b"\n", pos, s)
+            pos = r.end()
+            yield line, buf[s:pos]
+            line += count(buf, b"\n", s, pos)
+            r = fast(buf, pos)
+        # Slow path: token scan for one element, the end, or more input.
+        depth = 0
+        need_more = True
+        for m in _TOKEN.finditer(buf, pos):
+            s = m.start()
+            c = buf[s]
+            if c == _QUOTE:
+                if m.end() - s == 1:  # a string runs past the buffer: read more
+                    break
+                if depth == 0:  # a bare string element
+                    line = yield from _gap(buf, pos, s, line)
+                    yield line, buf[s:m.end()]
+                    pos = m.end()
+                    need_more = False
+                    break
+            elif c == _OPEN_OBJ or c == _OPEN_ARR:
+                if depth == 0:
+                    line = yield from _gap(buf, pos, s, line)
+                    pos = s
+                depth += 1
+            elif depth == 0:  # the closing bracket of the top-level array
+                line = yield from _gap(buf, pos, s, line)
+                rest = buf[s + 1:] + (b"" if eof else fh.read())
+                if rest.strip():
+                    raise DtlInputError(f"line {line}: unexpected text after the closing ']'", code="invalid-json")
+                return
+            else:
+                depth -= 1
+                if depth == 0:
+                    yield line, buf[pos:m.end()]
+                    line += count(buf, b"\n", pos, m.end())
+                    pos = m.end()
+                    need_more = False
+                    break
+        if not need_more:
+            continue
+        # Out of complete tokens: keep the unfinished element, read more.
+        if eof:
+            raise DtlInputError(
+                f"line {line}: the JSON array is not closed (truncated file?)", code="invalid-json"
+            )
+        more = fh.read(max(CHUNK_BYTES, len(buf) - pos))
+        eof = not more
+        buf = buf[pos:] + more
+        pos = 0
+
+
+def _gap(buf: bytes, pos: int, end: int, line: int):
+    """Text between array elements: blanks and commas, or bare numbers and
+    literals, which are yielded as records so they get reported, not lost.
+    Returns the line number at ``end``."""
+    gap = buf[pos:end]
+    if gap.strip(b" \t\r\n,"):
+        for part in gap.split(b","):
+            stripped = part.strip()
+            if stripped:
+                yield line + part[: len(part) - len(part.lstrip())].count(b"\n"), stripped
+            line += part.count(b"\n")
+        return line
+    return line + gap.count(b"\n")
+
+
+# --------------------------------------------------------------------- chunks
+
+def chunked(records: Iterable[tuple[int, bytes]], size: int = RECORDS_PER_CHUNK) -> Iterator[list]:
+    chunk: list = []
+    append = chunk.append
+    for record in records:
+        append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+            append = chunk.append
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk of records turned into (cheap to send between processes)."""
+
+    lines: list = field(default_factory=list)     # serialized output entities
+    rejects: list = field(default_factory=list)   # (line, raw bytes, code, message)
+    n_in: int = 0
+    n_bytes: int = 0
+
+
+def process_chunk(transform: Callable[[dict], list], chunk: list) -> ChunkResult:
+    """Parse, transform and serialize a chunk of records.
+
+    A record that fails (bad JSON, not an object, a DTL error) becomes a
+    reject with its line number; the caller decides to stop or skip.
+    """
+    result = ChunkResult(n_in=len(chunk))
+    out = result.lines
+    n_bytes = 0
+    for lineno, raw in chunk:
+        n_bytes += len(raw)
+        try:
+            entity = loads(raw)
+        except ValueError as e:
+            result.rejects.append((lineno, raw, "invalid-json", f"malformed JSON: {e}"))
+            continue
+        if type(entity) is not dict:
+            result.rejects.append(
+                (lineno, raw, "invalid-entity", f"an entity must be a JSON object, got {_json_kind(entity)}")
+            )
+            continue
+        try:
+            emitted = transform(entity)
+        except DtlError as e:
+            text = str(e)  # "[code] message (where)"; the code travels separately
+            result.rejects.append((lineno, raw, e.code, text[len(e.code) + 3:]))
+            continue
+        for value in emitted:
+            out.append(dumps(value))
+    result.n_bytes = n_bytes
+    return result
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "a boolean"
+    if type(value) in (int, float):
+        return "a number"
+    if type(value) is str:
+        return "a string"
+    return "an array" if type(value) is list else type(value).__name__
+
+
+# --------------------------------------------------------------------- writing
+
+class EntityWriter:
+    """Writes serialized entities as a JSON array or JSON Lines to a binary file."""
+
+    def __init__(self, fh: IO[bytes], fmt: str) -> None:
+        if fmt not in ("json", "jsonl"):
+            raise DtlInputError(f"unknown output format {fmt!r} (use json or jsonl)", code="invalid-argument")
+        self.fh = fh
+        self.fmt = fmt
+        self.count = 0
+        if fmt == "json":
+            fh.write(b"[")
+
+    def write_lines(self, lines: list) -> None:
+        if not lines:
+            return
+        if self.fmt == "jsonl":
+            self.fh.write(b"\n".join(lines) + b"\n")
+        else:
+            self.fh.write((b",\n" if self.count else b"\n") + b",\n".join(lines))
+        self.count += len(lines)
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.fh.write(b"\n]\n" if self.count else b"]\n")
+
+
+class RejectWriter:
+    """Bad records, one JSON object per line: line number, error code, message
+    and the record's exact text (kept as a string: it may not be valid JSON)."""
+
+    def __init__(self, fh: IO[bytes] | None, source: str) -> None:
+        self.fh = fh
+        self.source = source
+        self.count = 0
+
+    def write(self, lineno: int, raw: bytes, code: str, message: str) -> None:
+        self.count += 1
+        if self.fh is not None:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            record = {"line": lineno, "file": self.source, "code": code, "error": message, "input": text}
+            self.fh.write(orjson.dumps(record) + b"\n")
+
+
+# --------------------------------------------------------------------- progress
+
+def progress_bar(total_bytes: int | None, *, enabled: bool | None = None):
+    """A tqdm bar counting input bytes (rate and ETA), or a no-op when stderr
+    is not a terminal (logs and CI stay clean)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total_bytes or None,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc="dtlpy run",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s, refresh=True):
+        pass
+
+    def close(self):
+        pass
+
+
+# --------------------------------------------------------------------- a run
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jl")
+
+
+def format_for_path(path: str | None, default: str) -> str:
+    """``jsonl`` for .jsonl/.ndjson/.jl files, ``json`` for other files,
+    ``default`` for stdin/stdout (``None`` or ``"-"``)."""
+    if not path or path == "-":
+        return default
+    return "jsonl" if str(path).lower().endswith(_JSONL_SUFFIXES) else "json"
+
+
+@dataclass
+class RunStats:
+    entities_in: int = 0
+    entities_out: int = 0
+    rejected: int = 0
+    bytes_in: int = 0
+
+
+class RecordError(DtlError):
+    """A bad input record (or one the rules failed on), with its line number."""
+
+    code = "invalid-input"
+
+
+MAX_REPORTED = 20  # per-record messages on stderr before only counting
+
+
+def run_file(
+    spec,
+    input_path: str,
+    output_path: str | None = None,
+    *,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    workers: int = 1,
+    on_error: str = "stop",
+    reject_path: str | None = None,
+    progress: bool | None = None,
+    chunk_size: int = RECORDS_PER_CHUNK,
+    log: IO[str] | None = None,
+) -> RunStats:
+    """Stream ``input_path`` through the transform ``spec`` describes.
+
+    ``spec`` is a :class:`dtlpy.parallel.TransformSpec`; it is compiled here
+    first, so rule errors surface before any data is read or written.
+    ``on_error="stop"`` raises :class:`RecordError` at the first bad record
+    (no output file is left); ``"skip"`` reports each bad record on ``log``
+    (stderr) and writes it to ``reject_path`` if given, then goes on.
+    """
+    import os
+    from contextlib import ExitStack
+
+    from .io import atomic_write
+    from .parallel import map_chunks
+
+    if on_error not in ("stop", "skip"):
+        raise DtlInputError(f"--on-error must be stop or skip, not {on_error!r}", code="invalid-argument")
+    if reject_path and on_error != "skip":
+        raise DtlInputError("--reject needs --on-error skip", code="invalid-argument")
+    log = log if log is not None else sys.stderr
+    transform = spec.build() if workers <= 1 else None
+    if workers > 1:
+        spec.build()  # compile errors now, in the parent, not in every worker
+    stats = RunStats()
+    source = "<stdin>" if input_path == "-" else str(input_path)
+    with ExitStack() as stack:
+        if input_path == "-":
+            fin = sys.stdin.buffer
+            total = None
+        else:
+            try:
+                fin = stack.enter_context(open(input_path, "rb"))
+            except FileNotFoundError:
+                raise DtlInputError(f"no such file: {input_path}", code="file-not-found", file=source) from None
+            except OSError as e:
+                raise DtlInputError(f"cannot read {input_path}: {e}", code="unreadable-file", file=source) from None
+            total = os.fstat(fin.fileno()).st_size
+        in_fmt = input_format or sniff_format(fin)
+        out_fmt = output_format or format_for_path(output_path, in_fmt)
+        if output_path and output_path != "-":
+            fout = stack.enter_context(atomic_write(output_path, "wb"))
+        else:
+            fout = sys.stdout.buffer
+        writer = EntityWriter(fout, out_fmt)
+        rejects = RejectWriter(stack.enter_context(atomic_write(reject_path, "wb")) if reject_path else None, source)
+        bar = progress_bar(total, enabled=progress)
+        stack.callback(bar.close)
+        chunks = chunked(read_records(fin, in_fmt), chunk_size)
+        for result in map_chunks(spec, chunks, workers=workers, transform=transform):
+            for lineno, raw, code, message in result.rejects:
+                if on_error == "stop":
+                    raise RecordError(f"line {lineno}: {message}", code=code, file=source)
+                rejects.write(lineno, raw, code, message)
+                if rejects.count <= MAX_REPORTED:
+                    print(f"dtlpy: skipped {source} line {lineno}: {message}", file=log)
+            writer.write_lines(result.lines)
+            stats.entities_in += result.n_in - len(result.rejects)
+            stats.entities_out += len(result.lines)
+            stats.bytes_in += result.n_bytes
+            bar.update(result.n_bytes)
+        writer.close()
+        fout.flush()
+        stats.rejected = rejects.count
+        if rejects.count:
+            where = f" (written to {reject_path})" if reject_path else ""
+            print(f"dtlpy: {rejects.count} bad record(s) skipped{where}", file=log)
+    return stats
