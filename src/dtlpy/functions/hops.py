@@ -153,20 +153,45 @@ def _compile(c, node, ptr, scope: Scope):
             c.expr = previous
 
 
-def _refs(node: Any, scope: Scope, out: set) -> set:
-    """Units (aliases, or ROOT for context paths) an expression mentions."""
+def _refs(node: Any, scope: Scope, out: set, functions: dict) -> set:
+    """Units (aliases, or ROOT for context paths) an expression mentions.
+
+    ``_.`` counts as context (hops inside ``map`` may join on the item),
+    except inside function-expression arguments, where ``_`` is rebound.
+    """
+    if type(node) is str:
+        alias = scope.alias_of(node)
+        if alias is not None:
+            out.add(alias)
+        elif node.startswith(_CONTEXT_PREFIXES) or node == "_." or node.startswith("_."):
+            out.add(ROOT)
+    elif type(node) is list and node:
+        head = node[0]
+        if head == "literal":
+            return out
+        if type(head) is not str:
+            return out
+        entry = functions.get(head)
+        rebinding = set(entry.function_args) if entry is not None else set()
+        for i, n in enumerate(node[1:]):
+            if i in rebinding:
+                _refs_rebound(n, scope, out)
+            else:
+                _refs(n, scope, out, functions)
+    return out
+
+
+def _refs_rebound(node: Any, scope: Scope, out: set) -> None:
+    """Inside a function-expression: only aliases and real context variables count."""
     if type(node) is str:
         alias = scope.alias_of(node)
         if alias is not None:
             out.add(alias)
         elif node.startswith(_CONTEXT_PREFIXES):
             out.add(ROOT)
-    elif type(node) is list and node:
-        if node[0] == "literal":
-            return out
+    elif type(node) is list and node and node[0] != "literal":
         for n in node[1:] if type(node[0]) is str else node:
-            _refs(n, scope, out)
-    return out
+            _refs_rebound(n, scope, out)
 
 
 # ---------------------------------------------------------------- compiling a spec
@@ -248,7 +273,7 @@ def _compile_spec(c, spec: Any, ptr: str, is_last: bool) -> Spec:
         if type(clause) is not list:
             raise bad("a where clause must be an expression", cptr, clause)
         if len(clause) == 3 and clause[0] == "eq":
-            left, right = _refs(clause[1], scope, set()), _refs(clause[2], scope, set())
+            left, right = _refs(clause[1], scope, set(), c.functions), _refs(clause[2], scope, set(), c.functions)
             if len(left) == 1 and len(right) == 1 and left != right:
                 (u,), (v,) = left, right
                 pair = frozenset((u, v))
@@ -257,7 +282,7 @@ def _compile_spec(c, spec: Any, ptr: str, is_last: bool) -> Spec:
                     joins.append((u, v, _compile(c, clause[1], pointer(cptr, 1), scope),
                                   _compile(c, clause[2], pointer(cptr, 2), scope)))
                     continue
-        filters.append((_refs(clause, scope, set()) - {ROOT}, _compile(c, clause, cptr, scope)))
+        filters.append((_refs(clause, scope, set(), c.functions) - {ROOT}, _compile(c, clause, cptr, scope)))
 
     # Follow joins breadth-first from the context.
     bound = {ROOT}
