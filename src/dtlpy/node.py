@@ -279,7 +279,13 @@ class Pipe:
             t.env.indexes.clear()
             nxt = []
             for e in entities:
-                emitted = t.transform_for_sink(e)
+                try:
+                    emitted = t.transform_for_sink(e)
+                except DtlError as err:
+                    if not self.node.dead_letters:
+                        raise
+                    self.node.quarantine(self.id, e, err)
+                    continue
                 if e.get("_deleted"):
                     for x in emitted:
                         if x.get("_id") == e.get("_id") or len(emitted) == 1:
@@ -348,10 +354,14 @@ class Node:
             an error (``missing-dataset``); when False it reads as empty, as on
             a real node. ``system:*`` datasets (dead letters ...) always read empty.
         testdata: pipe id -> entities for ``http_endpoint`` input pipes.
+        dead_letters: an entity whose transform fails is written to
+            ``system:dead-letter:<pipe>`` (with the error) and the run goes on,
+            instead of the run failing.
     """
 
     def __init__(self, pipes: list[dict], *, store: Store | None = None, env: dict | None = None, now: Any = None,
-                 metadata: dict | None = None, strict: bool = True, testdata: dict | None = None, seed: int = 0) -> None:
+                 metadata: dict | None = None, strict: bool = True, testdata: dict | None = None, seed: int = 0,
+                 dead_letters: bool = False) -> None:
         self.store = store or Store()
         self.env = {"node-env": "test", **(env or {})}
         self.now = now
@@ -360,6 +370,7 @@ class Node:
         self.namespaced_identifiers = bool(self.metadata.get("namespaced_identifiers", False))
         self.global_defaults = self.metadata.get("global_defaults") or {}
         self.strict = strict
+        self.dead_letters = dead_letters
         self.testdata = testdata or {}
         self.outputs: dict[str, list] = {}
         self.sink_handlers: dict[str, Callable[[list], None]] = {}
@@ -414,6 +425,11 @@ class Node:
 
     def dataset(self, name: str):
         return self.store.dataset(name)
+
+    def quarantine(self, pipe_id: str, entity: dict, error: DtlError) -> None:
+        """Keep an entity that could not be processed, with its error."""
+        self.store.dataset(f"system:dead-letter:{pipe_id}").put(
+            {"_id": str(entity.get("_id")), "entity": entity, "error": error.to_dict()})
 
     # ------------------------------------------------------------ scheduling
 
