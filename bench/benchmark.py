@@ -255,6 +255,28 @@ def mapping_section(n: int, repeats: int) -> tuple[list, dict]:
     return rows, {"missing": missing, "n": n}
 
 
+def profile_dtl(n: int, top: int = 12) -> list[tuple[str, float, float]]:
+    """cProfile of the DTL mapping: (function, own share, cumulative share)."""
+    import cProfile
+    import pstats
+
+    data = generate(n)
+    fn = make_dtl()
+    prof = cProfile.Profile()
+    prof.enable()
+    for t in data:
+        fn(t)
+    prof.disable()
+    stats = pstats.Stats(prof).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+    total = sum(v[2] for v in stats.values())
+    root = str(HERE.parent)
+    rows = []
+    for (file, line, name), (_, ncalls, tt, ct, _) in sorted(stats.items(), key=lambda kv: -kv[1][2])[:top]:
+        where = file.replace(root + "/", "") if file.startswith(root) else file
+        rows.append((f"`{where}:{line}` {name} ({ncalls:,} calls)", tt / total, ct / total))
+    return rows
+
+
 # ------------------------------------------------------------------ end to end (subprocesses)
 
 FLOOR_CHILD = """
