@@ -48,6 +48,7 @@ PASS, FAIL, UNTESTED = "pass", "fail", "untested"
 SECTION_PROVIDERS: list[str | Callable[["QaContext"], list["Section"]]] = [
     "dtlpy.qa:flow_sections",
     "dtlpy.qa:case_sections",
+    "dtlpy.sync_scenario:qa_sections",
 ]
 
 

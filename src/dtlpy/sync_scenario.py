@@ -167,3 +167,26 @@ def scenario_files(folder: str | Path = SCENARIO_DIR) -> list[Path]:
 
 
 __all__ = ["run_scenario", "ScenarioResult", "ScenarioRunner", "scenario_files", "SCENARIO_DIR"]
+
+
+def qa_sections(ctx) -> list:
+    """The two-way sync rows of the QA checklist: one row per scenario in
+    ``fixtures/sync/`` (registered in :data:`dtlpy.qa.SECTION_PROVIDERS`)."""
+    from .qa import FAIL, PASS, Section, SectionRow
+    from .sync import load_pipes
+
+    folder = Path(ctx.root) / "fixtures" / "sync"
+    files = scenario_files(folder)
+    if not files:
+        return []
+    pipes = load_pipes(Path(ctx.root) / "dtl")
+    sec = Section("Two-way sync (Custompms <-> Customerp)", ["Scenario", "What it shows", "Checks"])
+    for path in files:
+        try:
+            r = run_scenario(path, pipes=pipes)
+        except Exception as e:  # a broken scenario is a failed row, not a crashed checklist
+            r = ScenarioResult(path.stem, failures=[f"{type(e).__name__}: {e}"])
+        sec.rows.append(SectionRow([r.name, r.description, str(r.checks)], PASS if r.passed else FAIL, [f"sync/{r.name}"]))
+        if not r.passed:
+            sec.failures.append((f"sync/{r.name}", "\n".join(r.failures + ["flows:"] + r.flows)))
+    return [sec]
