@@ -36,7 +36,10 @@ RECORDS_PER_CHUNK = 1000
 # orjson turns integers beyond 64 bits into floats *silently*; Sesam integers
 # are unbounded, so any record with a run of 19+ digits (the smallest
 # magnitude that may not fit) takes the exact, slower stdlib parser instead.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# Mapping every digit to "0" and searching for nineteen of them is several
+# times faster than the equivalent regex (which retries at every digit).
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_ZEROS = b"0" * 19
 
 
 def _no_constants(name: str):
@@ -49,7 +52,7 @@ def loads(raw: bytes) -> Any:
     >>> loads(b'[1, 2.5, "x"]')
     [1, 2.5, 'x']
     """
-    if _LONG_DIGITS.search(raw) is None:
+    if _NINETEEN_ZEROS not in raw.translate(_DIGITS_TO_ZERO):
         return orjson.loads(raw)
     return json.loads(raw, parse_constant=_no_constants)
 
@@ -246,28 +249,32 @@ def process_chunk(transform: Callable[[dict], list], chunk: list) -> ChunkResult
     reject with its line number; the caller decides to stop or skip.
     """
     result = ChunkResult(n_in=len(chunk))
-    out = result.lines
+    out = result.lines.append
+    reject = result.rejects.append
+    fast_loads, fast_dumps = orjson.loads, orjson.dumps  # locals: this loop is the hot path
+    table, zeros = _DIGITS_TO_ZERO, _NINETEEN_ZEROS
     n_bytes = 0
     for lineno, raw in chunk:
         n_bytes += len(raw)
         try:
-            entity = loads(raw)
+            entity = fast_loads(raw) if zeros not in raw.translate(table) else loads(raw)
         except ValueError as e:
-            result.rejects.append((lineno, raw, "invalid-json", f"malformed JSON: {e}"))
+            reject((lineno, raw, "invalid-json", f"malformed JSON: {e}"))
             continue
         if type(entity) is not dict:
-            result.rejects.append(
-                (lineno, raw, "invalid-entity", f"an entity must be a JSON object, got {_json_kind(entity)}")
-            )
+            reject((lineno, raw, "invalid-entity", f"an entity must be a JSON object, got {_json_kind(entity)}"))
             continue
         try:
             emitted = transform(entity)
         except DtlError as e:
             text = str(e)  # "[code] message (where)"; the code travels separately
-            result.rejects.append((lineno, raw, e.code, text[len(e.code) + 3:]))
+            reject((lineno, raw, e.code, text[len(e.code) + 3:]))
             continue
         for value in emitted:
-            out.append(dumps(value))
+            try:
+                out(fast_dumps(value))
+            except TypeError:  # an integer beyond 64 bits
+                out(dumps(value))
     result.n_bytes = n_bytes
     return result
 
