@@ -14,6 +14,7 @@ only reads and writes bytes while the workers parse, transform and dump.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import signal
@@ -139,3 +140,59 @@ def map_chunks(
         raise
     finally:
         pool.join()
+
+
+# ------------------------------------------------------------------ CLI glue
+
+def add_run_arguments(p) -> None:
+    """The streaming / scale-out options of ``dtlpy run`` (see commands/run.py)."""
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="output file, written atomically (default: stdout); .jsonl/.ndjson = JSON Lines, else a JSON array")
+    p.add_argument("--workers", metavar="N", type=_workers_arg, default=1,
+                   help="processes to run in (0 = one per core); output order is kept")
+    p.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask distributed cluster (needs the [dask] extra)")
+    p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
+                   help="on a bad record: stop (default) or report it and go on")
+    p.add_argument("--reject", metavar="FILE", help="with --on-error skip: write bad records here (JSON Lines)")
+    p.add_argument("--input-format", choices=("json", "jsonl"), help="default: sniffed from the first byte")
+    p.add_argument("--output-format", choices=("json", "jsonl"), help="default: from the output file name")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with rate and ETA (default: only when stderr is a terminal)")
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("--workers must be 0 (all cores) or more")
+    return n or default_workers()
+
+
+def run_from_args(args, spec: TransformSpec, input_path: str) -> int:
+    """Run ``dtlpy run`` with the options of :func:`add_run_arguments`."""
+    if args.dask:
+        if args.input_format == "json":
+            raise DtlInputError("--dask reads JSON Lines input only", code="invalid-argument")
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise DtlInputError("--dask needs Dask: pip install 'sesam-dtlpy[dask]'", code="missing-dependency")
+        from .dask import run_file_dask
+        from .stream import format_for_path
+
+        run_file_dask(
+            args.dask, spec, input_path, args.output,
+            output_format=args.output_format or format_for_path(args.output, "jsonl"),
+            on_error=args.on_error, reject_path=args.reject,
+        )
+        return 0
+    from .stream import run_file
+
+    run_file(
+        spec, input_path, args.output,
+        input_format=args.input_format, output_format=args.output_format,
+        workers=args.workers, on_error=args.on_error, reject_path=args.reject, progress=args.progress,
+    )
+    return 0
