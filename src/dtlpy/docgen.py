@@ -161,9 +161,11 @@ def _resolve(sub: Any, root: dict | None) -> Any:
 
 
 def _non_null(sub: Any, root: dict | None) -> Any:
-    sub = _resolve(sub, root)
-    if isinstance(sub, dict) and "anyOf" in sub:
-        for branch in sub["anyOf"]:
+    """The non-null branch of a nullable ``anyOf``; a ``$ref`` stays unresolved
+    so its ``$defs`` name (date, money ...) can still name the type."""
+    resolved = _resolve(sub, root)
+    if isinstance(resolved, dict) and "anyOf" in resolved:
+        for branch in resolved["anyOf"]:
             b = _resolve(branch, root)
             if not (isinstance(b, dict) and b.get("type") == "null"):
                 return branch  # unresolved, so a $ref name stays visible
