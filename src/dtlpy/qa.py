@@ -12,8 +12,8 @@ A case runs the pipe's DTL on its input with the clock pinned to
 :data:`PINNED_NOW` and compares the emitted entities with the golden file the
 way ``sesam verify`` does. A property row (``source -> target``) is *covered*
 by a case when the input has a non-null value at the row's source path and
-the golden output has the row's target property (null included: a row that
-maps a value to null on purpose is still exercised). A row passes when it is
+the golden output has the row's target property (null included, also a null
+parent object: a row that maps a value to null on purpose is still exercised). A row passes when it is
 covered and every covering case passes; an uncovered row fails the checklist.
 
 Other parts of dtlpy add checklist sections through :data:`SECTION_PROVIDERS`:
@@ -191,12 +191,25 @@ def _get(value: Any, path: str) -> tuple[bool, Any]:
     return True, value
 
 
+def _target_present(entity: Any, path: str) -> bool:
+    """The target property is there, or a parent object of it is null on
+    purpose (``mainProject: null`` exercises ``mainProject.id``)."""
+    value = entity
+    for part in path.split("."):
+        if value is None and value is not entity:
+            return True
+        if type(value) is not dict or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
 def covers(row: Row, case: Case, output: list | None) -> bool:
     """Does this case exercise this row? (see the module docstring)"""
     present, value = _get(case.input, row.source)
     if not present or value is None:
         return False
-    return any(_get(e, row.target)[0] for e in output or [] if type(e) is dict)
+    return any(_target_present(e, row.target) for e in output or [] if type(e) is dict)
 
 
 def row_cases(flow: Flow, row: Row, ctx: QaContext) -> list[Case]:
