@@ -145,10 +145,31 @@ def is_number(value: Any) -> bool:
     return t is int or t is float or tagged(value, "f")
 
 
+# Longest plain-notation decimal we will write out: "~f1e999999999" would
+# otherwise become a billion-character string.
+MAX_DECIMAL_DIGITS = 4300
+
+
+def decimal_digits(d: Decimal) -> int:
+    """How many characters plain notation of d needs (roughly)."""
+    sign, digits, exponent = d.as_tuple()
+    if not isinstance(exponent, int):
+        return 0
+    return len(digits) + abs(exponent)
+
+
 def decimal_value(d: Decimal) -> str:
-    """Encode a Decimal as a ``~f`` transit string, without exponent notation."""
+    """Encode a Decimal as a ``~f`` transit string, without exponent notation.
+
+    Raises DtlError (code "value-too-large") for decimals whose plain
+    notation would exceed MAX_DECIMAL_DIGITS characters.
+    """
     if not d.is_finite():
         raise ValueError("decimal is not finite")
+    if decimal_digits(d) > MAX_DECIMAL_DIGITS:
+        from .errors import DtlError
+
+        raise DtlError("decimal too large to write out", code="value-too-large")
     text = format(d, "f")
     if text == "-0":
         text = "0"
