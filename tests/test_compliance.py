@@ -14,7 +14,7 @@ File format (one file per family)::
 Case keys: ``expr`` (evaluated with ``source``/``target``/``previous``) or
 ``rules`` (compiled, then run on ``input``; ``expected`` is the list of
 emitted entities). Optional: ``pipe``, ``datasets``, ``now``, ``seed``,
-``doc`` (where the case comes from). ``expected`` is compared exactly,
+``doc`` (where the case comes from); for ``rules`` also ``id_required``. ``expected`` is compared exactly,
 type included (``1`` is not ``1.0`` is not ``true``); ``error`` asserts a
 DtlError with that code. ``approx: true`` allows float rounding.
 """
@@ -57,7 +57,8 @@ def _approx_equal(a, b):
 def _run(case):
     common = {k: case[k] for k in ("pipe", "datasets", "now", "seed") if k in case}
     if "rules" in case:
-        t = dtlpy.compile(case["rules"], **common)
+        extra = {"id_required": case["id_required"]} if "id_required" in case else {}
+        t = dtlpy.compile(case["rules"], **common, **extra)
         inputs = case["inputs"] if "inputs" in case else [case["input"]]
         out = []
         for entity in inputs:
