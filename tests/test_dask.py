@@ -82,3 +82,15 @@ def test_run_file_dask_writes_in_order_and_reports_bad_lines(cluster, tmp_path):
         run_file_dask(cluster.scheduler_address, TransformSpec(rules=RULES), str(src), str(out2), blocksize=4000)
     assert info.value.code == "invalid-json"
     assert not out2.exists()
+
+
+def test_cli_run_dask(cluster, tmp_path):
+    from dtlpy.cli import main
+
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps(RULES))
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(e) + "\n" for e in entities(50)))
+    out = tmp_path / "out.jsonl"
+    assert main(["run", str(rules), str(src), "-o", str(out), "--dask", cluster.scheduler_address]) == 0
+    assert [json.loads(x)["name"] for x in out.read_text().splitlines()] == [f"E{i}" for i in range(50)]

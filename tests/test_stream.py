@@ -183,3 +183,41 @@ def test_compile_errors_come_before_any_output(tmp_path):
     with pytest.raises(DtlError):
         run_file(TransformSpec(path=str(bad)), src, str(tmp_path / "out.jsonl"))
     assert not (tmp_path / "out.jsonl").exists()
+
+
+# ------------------------------------------------------------------ through the CLI
+
+def cli(*argv):
+    from dtlpy.cli import main
+
+    return main(["run", *map(str, argv)])
+
+
+def test_cli_run_jsonl_to_array(tmp_path, rules_file):
+    src = write(tmp_path / "in.jsonl", '{"_id": "1", "name": "ada"}\n')
+    out = tmp_path / "out.json"
+    assert cli(rules_file.path, src, "-o", out) == 0
+    assert json.loads(out.read_text()) == [{"_id": "1", "name": "ADA"}]
+
+
+def test_cli_bad_line_stop_exits_1_and_names_the_line(tmp_path, rules_file, capsys):
+    src = write(tmp_path / "in.jsonl", BAD)
+    out = tmp_path / "out.jsonl"
+    assert cli(rules_file.path, src, "-o", out) == 1
+    assert "line 2" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_skip_with_reject_file(tmp_path, rules_file):
+    src = write(tmp_path / "in.jsonl", BAD)
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    assert cli(rules_file.path, src, "-o", out, "--on-error", "skip", "--reject", rej) == 0
+    assert len(out.read_text().splitlines()) == 2
+    assert [json.loads(x)["line"] for x in rej.read_text().splitlines()] == [2, 3, 4]
+
+
+def test_cli_usage_errors_exit_2(tmp_path, rules_file):
+    src = write(tmp_path / "in.jsonl", "{}\n")
+    with pytest.raises(SystemExit) as info:
+        cli(rules_file.path, src, "--on-error", "sometimes")
+    assert info.value.code == 2

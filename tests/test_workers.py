@@ -61,3 +61,14 @@ def test_a_rule_error_in_workers_is_reported_not_hung():
     spec = TransformSpec(rules={"default": [["no-such-transform"]]})
     with pytest.raises(DtlError):
         list(map_chunks(spec, [[(1, b"{}")]], workers=2))
+
+
+def test_cli_workers_2_matches_workers_1(data):
+    from dtlpy.cli import main
+
+    spec, src, tmp = data
+    one, two = tmp / "one.json", tmp / "two.json"
+    assert main(["run", spec.path, src, "-o", str(one)]) == 0
+    assert main(["run", spec.path, src, "-o", str(two), "--workers", "2"]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    assert len(json.loads(two.read_text())) == 3001 - 429

@@ -41,15 +41,31 @@ class TransformSpec:
     datasets: dict | None = None
     now: Any = None
     seed: int | None = None
+    datasets_path: str | None = None  # a JSON file {"dataset-id": [...]}, read by each worker
 
     def build(self) -> Callable[[dict], list]:
         """Compile and return ``entity -> list of emitted entities``."""
+        datasets = self.datasets
+        if self.datasets_path is not None:
+            datasets = _read_datasets(self.datasets_path)
         if self.path is not None:
-            return _load_path(self.path, now=self.now, seed=self.seed, datasets=self.datasets)
+            return _load_path(self.path, now=self.now, seed=self.seed, datasets=datasets)
         from . import compile
 
-        t = compile(self.rules, pipe=self.pipe, datasets=self.datasets, now=self.now, seed=self.seed)
+        t = compile(self.rules, pipe=self.pipe, datasets=datasets, now=self.now, seed=self.seed)
         return t.transform
+
+
+def _read_datasets(path: str) -> dict:
+    from .io import read_json_file
+
+    datasets = read_json_file(path)
+    if not isinstance(datasets, dict):
+        raise DtlInputError(
+            "--datasets must be a JSON object of dataset id -> list of entities",
+            code="invalid-argument", file=path,
+        )
+    return datasets
 
 
 def _load_path(path: str, **options) -> Callable[[dict], list]:

@@ -72,13 +72,23 @@ def dumps(value: Any) -> bytes:
 # --------------------------------------------------------------------- reading
 
 def sniff_format(fh: IO[bytes]) -> str:
-    """``"json"`` if the stream starts (after blanks) with ``[``, else ``"jsonl"``.
+    """``"json"`` if the stream starts (after blanks) with ``[``; ``"object"``
+    for one JSON object spread over several lines (a single-entity file);
+    else ``"jsonl"``.
 
     ``fh`` must be a buffered binary stream (``peek`` is used; nothing is consumed).
     """
-    head = fh.peek(4096)[:4096]
+    head = fh.peek(1 << 16)
     stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
-    return "json" if stripped.startswith(b"[") else "jsonl"
+    if stripped.startswith(b"["):
+        return "json"
+    first, newline, _ = stripped.partition(b"\n")
+    if stripped.startswith(b"{") and newline:
+        try:
+            loads(first)
+        except ValueError:
+            return "object"  # the first line is not a whole record
+    return "jsonl"
 
 
 def read_records(fh: IO[bytes], fmt: str | None = None) -> Iterator[tuple[int, bytes]]:
@@ -91,6 +101,8 @@ def read_records(fh: IO[bytes], fmt: str | None = None) -> Iterator[tuple[int, b
         return _jsonl_records(fh)
     if fmt == "json":
         return _array_records(fh)
+    if fmt == "object":
+        return iter([(1, fh.read())])
     raise DtlInputError(f"unknown input format {fmt!r} (use json or jsonl)", code="invalid-argument")
 
 
@@ -451,7 +463,7 @@ def run_file(
                 raise DtlInputError(f"cannot read {input_path}: {e}", code="unreadable-file", file=source) from None
             total = os.fstat(fin.fileno()).st_size
         in_fmt = input_format or sniff_format(fin)
-        out_fmt = output_format or format_for_path(output_path, in_fmt)
+        out_fmt = output_format or format_for_path(output_path, "json")
         if output_path and output_path != "-":
             fout = stack.enter_context(atomic_write(output_path, "wb"))
         else:

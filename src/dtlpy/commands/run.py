@@ -1,32 +1,38 @@
-"""``dtlpy run PIPE_OR_RULES INPUT [-o OUT]``: run a pipe (or bare rules) over entities.
+"""``dtlpy run PIPE_OR_RULES INPUT [-o OUT] [--workers N | --dask ADDR]``.
 
-PIPE_OR_RULES is a pipe config (``*.conf.json``), a lone ``{"type": "dtl"}``
-transform, or a rules file (``{"default": [...]}``). INPUT is a JSON array
-of entities, one JSON object, or JSON Lines (told apart automatically).
+Runs a pipe config (``*.conf.json``), a lone ``{"type": "dtl"}`` transform,
+or a rules file (``{"default": [...]}``) over INPUT: a JSON array of
+entities, one JSON object, or JSON Lines (told apart automatically; ``-``
+is stdin). Input is streamed in constant memory (:mod:`dtlpy.stream`).
 The output is a JSON array on stdout, or written atomically to ``-o``
-(never a half-written file). Errors name the rules file, the JSON Pointer
-of the failing rule, the entity ``_id`` and the input record; exit 1.
+(``.jsonl`` gives JSON Lines; never a half-written file, even on Ctrl-C).
+A progress bar with rate and ETA shows on a terminal.
 
-This first version reads everything into memory; :func:`run_pipe_over` is
-the piece a streaming / parallel runner builds on.
+A bad record (malformed JSON, not an object, or a DTL error on it) stops
+the run with its line number, the rules file, JSON Pointer and entity
+``_id`` (exit 1), or with ``--on-error skip`` is reported and written to
+``--reject FILE``. ``--workers N`` runs in N processes (order kept);
+``--dask SCHEDULER`` runs on a Dask cluster (:mod:`dtlpy.dask`).
+
+:func:`read_entities` and :func:`run_pipe_over` are the simple in-memory
+forms for callers that already hold the entities.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import DtlError, DtlInputError
-from ..io import atomic_write, read_json_file
+from ..parallel import TransformSpec, add_run_arguments, run_from_args
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a pipe config or DTL rules over a file of entities")
     p.add_argument("pipe", metavar="PIPE_OR_RULES", help="pipe config, dtl transform or rules file (JSON)")
-    p.add_argument("input", metavar="INPUT", help="entities: JSON array, one JSON object, or JSON Lines")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the JSON array here (atomically) instead of stdout")
+    p.add_argument("input", metavar="INPUT", help="entities: JSON array, one JSON object, or JSON Lines (- = stdin)")
+    add_run_arguments(p)
     p.add_argument("--now", help="pin the clock, e.g. 2024-01-01T00:00:00Z")
     p.add_argument("--seed", type=int, help="seed for uuid and other random values")
     p.add_argument("--datasets", metavar="FILE", help='JSON object {"dataset-id": [entities]} for hops')
@@ -98,28 +104,5 @@ def run_pipe_over(pipe: Any, entities: Iterable[dict], *, input_name: str | None
 
 
 def run(args) -> int:
-    from ..pipe import load_rules_or_pipe
-
-    options: dict = {}
-    if args.now is not None:
-        options["now"] = args.now
-    if args.seed is not None:
-        options["seed"] = args.seed
-    if args.datasets:
-        datasets = read_json_file(args.datasets)
-        if not isinstance(datasets, dict):
-            raise DtlInputError(
-                "--datasets must be a JSON object of dataset id -> list of entities",
-                code="invalid-argument", file=args.datasets,
-            )
-        options["datasets"] = datasets
-    pipe = load_rules_or_pipe(args.pipe, **options)
-    entities = read_entities(args.input)
-    out = list(run_pipe_over(pipe, entities, input_name=args.input))
-    text = json.dumps(out, ensure_ascii=False, indent=2) + "\n"
-    if args.output:
-        with atomic_write(args.output) as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
-    return 0
+    spec = TransformSpec(path=args.pipe, now=args.now, seed=args.seed, datasets_path=args.datasets)
+    return run_from_args(args, spec, args.input)
