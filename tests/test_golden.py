@@ -61,3 +61,12 @@ def test_golden_detects_a_change_and_explains_it():
     assert readable_diff(case.expected, changed) == (
         "Value of root[0]['status'] changed from \"ACTIVE\" to \"ON_HOLD\"."
     )
+
+
+@pytest.mark.parametrize("flow", FLOWS, ids=[f.pipe_id for f in FLOWS])
+def test_pipes_load_with_load_pipe_and_agree_with_the_qa_runner(flow):
+    import dtlpy
+
+    for case in qa.discover_cases(ROOT / "fixtures", flow.pipe_id):
+        pipe = dtlpy.load_pipe(flow.path, datasets=case.datasets, now=qa.PINNED_NOW, seed=qa.PINNED_SEED)
+        assert pipe.transform(case.input) == qa.run_flow(flow, case.input, case.datasets), case.id
