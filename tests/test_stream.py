@@ -221,3 +221,16 @@ def test_cli_usage_errors_exit_2(tmp_path, rules_file):
     with pytest.raises(SystemExit) as info:
         cli(rules_file.path, src, "--on-error", "sometimes")
     assert info.value.code == 2
+
+
+def test_progress_bar_shows_rate_and_eta_when_enabled(tmp_path, rules_file, capsys):
+    src = write(tmp_path / "in.jsonl", "".join(f'{{"_id": "{i}", "name": "n"}}\n' for i in range(3000)))
+    run_file(rules_file, src, str(tmp_path / "out.jsonl"), progress=True, chunk_size=500)
+    err = capsys.readouterr().err
+    assert "3,000 entities" in err and "B/s" in err and "100%" in err
+
+
+def test_no_progress_bar_when_not_a_terminal(tmp_path, rules_file, capsys):
+    src = write(tmp_path / "in.jsonl", '{"_id": "1", "name": "n"}\n')
+    run_file(rules_file, src, str(tmp_path / "out.jsonl"))  # stderr is captured: not a TTY
+    assert capsys.readouterr().err == ""

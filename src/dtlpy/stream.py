@@ -484,6 +484,7 @@ def run_file(
             stats.entities_in += result.n_in - len(result.rejects)
             stats.entities_out += len(result.lines)
             stats.bytes_in += result.n_bytes
+            bar.set_postfix_str(f"{stats.entities_in:,} entities", refresh=False)
             bar.update(result.n_bytes)
         writer.close()
         fout.flush()
