@@ -114,3 +114,17 @@ def test_non_json_endpoint_is_an_error(node_dir):
     (node_dir / "expected" / "person-share.test.json").write_text('{"endpoint": "xml"}')
     results = {r.name: r.status for r in run_node_tests(node_dir)}
     assert results["person-share"] == "error"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_our_flows_node_folder_passes():
+    results = run_node_tests(ROOT / "node")
+    assert len(results) == 7 and all(r.status == "passed" for r in results), [r.to_dict() for r in results]
+
+
+def test_node_folder_carries_the_dtl_pipes_unchanged():
+    # node/pipes holds copies of the six dtl/ pipes so the folder can be lifted onto a node as is
+    for path in sorted((ROOT / "dtl").glob("*.conf.json")):
+        assert json.loads((ROOT / "node" / "pipes" / path.name).read_text()) == json.loads(path.read_text()), path.name
