@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..compiler import constant, is_const, pointer
 from ..errors import DtlRuntimeError, DtlTypeError
-from ..values import first, to_number
+from ..values import first, kind, to_number
 
 # Returned by a per-value function to say "this value does not take part".
 DROP = object()
@@ -91,7 +91,7 @@ def string_arg(value: Any, name: str, what: str) -> str:
     """A string-constant argument (a one-element list is unwrapped)."""
     v = first(value)
     if type(v) is not str:
-        raise DtlTypeError(f"{name!r}: {what} must be a string, got {_json_kind(v)}")
+        raise DtlTypeError(f"{name!r}: {what} must be a string, got {kind(v)}")
     return v
 
 
@@ -99,14 +99,8 @@ def int_arg(value: Any, name: str, what: str) -> int:
     """An integer argument (a one-element list is unwrapped; booleans refused)."""
     v = first(value)
     if type(v) is not int:
-        raise DtlTypeError(f"{name!r}: {what} must be an integer, got {_json_kind(v)}")
+        raise DtlTypeError(f"{name!r}: {what} must be an integer, got {kind(v)}")
     return v
-
-
-def _json_kind(v: Any) -> str:
-    from ..values import kind
-
-    return kind(v)
 
 
 # ---------------------------------------------------------------- text forms
