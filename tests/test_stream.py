@@ -152,15 +152,15 @@ def test_interrupt_mid_run_leaves_no_partial_output(tmp_path, rules_file, monkey
     src = write(tmp_path / "in.jsonl", "".join(f'{{"_id": "{i}", "name": "n"}}\n' for i in range(5000)))
     out = tmp_path / "out.jsonl"
     calls = {"n": 0}
-    real = stream.EntityWriter.write_lines
+    real = stream.EntityWriter.write_chunk
 
-    def interrupted(self, lines):
+    def interrupted(self, result):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        real(self, lines)
+        real(self, result)
 
-    monkeypatch.setattr(stream.EntityWriter, "write_lines", interrupted)
+    monkeypatch.setattr(stream.EntityWriter, "write_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_file(rules_file, src, str(out))
     assert not out.exists()

@@ -158,9 +158,9 @@ def run_file_dask(
                         raise RecordError(f"{where}: {message}", code=code, file=input_path)
                     rejects.write(lineno, raw, code, f"{where}: {message}")
                     print(f"dtlpy: skipped {input_path} {where}: {message}", file=log)
-                writer.write_lines(result.lines)
+                writer.write_chunk(result)
                 stats.entities_in += result.n_in - len(result.rejects)
-                stats.entities_out += len(result.lines)
+                stats.entities_out += result.n_out
                 stats.bytes_in += result.n_bytes
         writer.close()
         fout.flush()
