@@ -58,12 +58,26 @@ def _run(case):
     common = {k: case[k] for k in ("pipe", "datasets", "now", "seed") if k in case}
     if "rules" in case:
         extra = {"id_required": case["id_required"]} if "id_required" in case else {}
-        t = dtlpy.compile(case["rules"], **common, **extra)
-        inputs = case["inputs"] if "inputs" in case else [case["input"]]
-        out = []
-        for entity in inputs:
-            out.extend(t.transform(entity, previous=case.get("previous")))
-        return out
+        # Run both the generated fast path and the closure (reference) path;
+        # they must agree, value for value and error code for error code.
+        results = []
+        for fast in (True, False):
+            try:
+                t = dtlpy.Transform(case["rules"], fast=fast, **common, **extra)
+                inputs = case["inputs"] if "inputs" in case else [case["input"]]
+                out = []
+                for entity in inputs:
+                    out.extend(t.transform(entity, previous=case.get("previous")))
+                results.append(("ok", _canonical(out), out))
+            except dtlpy.DtlError as e:
+                results.append(("error", e.code, e))
+        (kind_fast, key_fast, value), (kind_ref, key_ref, _) = results
+        assert (kind_fast, key_fast) == (kind_ref, key_ref), (
+            f"fast path and reference path disagree: {results[0][:2]} vs {results[1][:2]}"
+        )
+        if kind_fast == "error":
+            raise value
+        return value
     return dtlpy.evaluate(
         case["expr"],
         case.get("source"),

@@ -60,11 +60,13 @@ class RuleRef:
     """A named rule, resolved after every rule is compiled (so rules may
     ``apply`` each other in any order, recursively)."""
 
-    __slots__ = ("name", "steps")
+    __slots__ = ("name", "steps", "run")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.steps: list = []
+        # run(ctx): the generated fast function, or the closure steps.
+        self.run = None
 
 
 class Compiler:
@@ -86,6 +88,7 @@ class Compiler:
         identity_ns: str = "pipe",
         file: str | None = None,
         max_nesting: int = 200,
+        fast: bool = True,
     ) -> None:
         self.functions = functions
         self.transforms = transforms
@@ -96,6 +99,7 @@ class Compiler:
         self.identity_ns = identity_ns
         self.file = file
         self.max_nesting = max_nesting
+        self.fast = fast
         self._nesting = 0
 
     # ------------------------------------------------------------ errors
@@ -434,7 +438,17 @@ class Compiler:
             for i, node in enumerate(body):
                 tptr = pointer(rptr, i)
                 steps.append((self.transform(node, tptr), tptr, node))
-            self.rule_refs[name].steps = steps
+            ref = self.rule_refs[name]
+            ref.steps = steps
+            ref.run = _slow_runner(steps, self.file)
+        if self.fast:
+            from .codegen import generate_rule
+
+            for name, body in rules.items():
+                ref = self.rule_refs[name]
+                fast = generate_rule(self, body, pointer(ptr, name), ref.steps, self.file)
+                if fast is not None:
+                    ref.run = fast
         return self.rule_refs
 
     def rule(self, name: Any, ptr: str, node: Any) -> RuleRef:
@@ -453,6 +467,10 @@ class Compiler:
 
 
 # ---------------------------------------------------------------- running
+
+
+def _slow_runner(steps, file):
+    return lambda ctx: execute(steps, ctx, file)
 
 
 def execute(steps, ctx: Ctx, file: str | None = None) -> None:
@@ -489,7 +507,7 @@ def apply_rule(ref: RuleRef, source: Any, parent: Ctx, file: str | None = None) 
         )
     ctx = Ctx(source, {}, env, parent, parent.R)
     try:
-        execute(ref.steps, ctx, file)
+        ref.run(ctx)
     except Stop:
         return None
     finally:

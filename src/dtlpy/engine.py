@@ -19,7 +19,12 @@ def _env(datasets, pipe, now, seed, bound=None) -> Env:
     return Env(datasets=datasets, pipe=pipe, now=now, seed=seed, bound=bound)
 
 
-def _compiler(env: Env, file: str | None, rule_names=()) -> Compiler:
+def _compiler(env: Env, file: str | None, rule_names=(), fast: bool | None = None) -> Compiler:
+    import os
+
+    if fast is None:
+        # DTLPY_CODEGEN=0 runs the closure compiler only (the reference path).
+        fast = os.environ.get("DTLPY_CODEGEN", "1") != "0"
     return Compiler(
         FUNCTIONS,
         TRANSFORMS,
@@ -28,6 +33,7 @@ def _compiler(env: Env, file: str | None, rule_names=()) -> Compiler:
         property_ns=env.property_ns,
         identity_ns=env.identity_ns,
         file=file,
+        fast=fast,
     )
 
 
@@ -54,15 +60,17 @@ class Transform:
         file: str | None = None,
         base_pointer: str = "",
         bound: dict | None = None,
+        fast: bool | None = None,
     ) -> None:
         self.rules_source = rules
         self.file = file
         self.env = _env(datasets, pipe, now, seed, bound)
         self.env.id_required = bool(id_required)
-        compiler = _compiler(self.env, file, rules.keys() if isinstance(rules, dict) else ())
+        compiler = _compiler(self.env, file, rules.keys() if isinstance(rules, dict) else (), fast)
         refs = compiler.rules(rules, base_pointer)
         self.env.rules = {name: ref for name, ref in refs.items()}
         self.default = refs["default"].steps
+        self._run_default = refs["default"].run
         self.used_rules = compiler.used_rules
         self._trigger = _trigger(trigger_on, compiler, base_pointer) if trigger_on else None
 
@@ -109,7 +117,7 @@ class Transform:
         env.depth = 0
         ctx = Ctx(entity, {}, env)
         try:
-            execute(self.default, ctx, self.file)
+            self._run_default(ctx)
         except Stop as stop:
             return created, stop.kind
         except DtlError as e:

@@ -1,0 +1,180 @@
+"""Generate one Python function per rule, for speed (fastjsonschema's idea).
+
+The closure compiler (``compiler.py``) is the reference: it is complete and
+gives precise error locations. This module builds, on top of it, a *fast
+path* for each rule: a single generated Python function in which the hot
+cases are written out inline — ``add`` with a constant name becomes
+``T[K[0]] = ...``, a path ``_S.a`` becomes ``S.get(K[1])``, a call to an
+eager built-in becomes a direct call of its implementation — and anything
+else calls the closure the compiler made for it.
+
+Safety: rule values never become Python source. Every constant, property
+name and key is passed in through the tuple ``K`` and referenced by index;
+the generated text consists only of names chosen here.
+
+Errors: the generated function does no bookkeeping of where it is. When a
+Python error, or a DtlError that does not know its location yet, comes out
+of it, the rule is run again from a clean target by the closure path, which
+raises the error with its exact JSON Pointer (or, should the fast path ever
+disagree with the reference, gives the reference result). Located errors
+pass straight through, so a failure deep inside nested ``apply`` calls is
+never retried once per level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .compiler import Compiler, Stop, execute, is_const, pointer
+from .errors import DtlError
+from .paths import is_path, split_path, walk
+from .values import truthy
+
+# Inline these constants as Python literals (exact and safe); all else goes via K.
+_LITERALS = {None: "None", True: "True", False: "False"}
+
+
+class _Gen:
+    def __init__(self, c: Compiler) -> None:
+        self.c = c
+        self.consts: list[Any] = []
+        self.lines: list[str] = []
+
+    def const(self, value: Any) -> str:
+        for lit, text in _LITERALS.items():
+            if value is lit:
+                return text
+        if type(value) is int and -(2**31) < value < 2**31:
+            return str(value)
+        self.consts.append(value)
+        return f"K[{len(self.consts) - 1}]"
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: Any, ptr: str) -> str:
+        c = self.c
+        if type(node) is str and is_path(node) and not c.ni_mode:
+            text = self.path(node)
+            if text is not None:
+                return text
+        fn = c.expr(node, ptr)
+        if is_const(fn):
+            return self.const(fn.value)  # type: ignore[attr-defined]
+        if type(node) is list and node and type(node[0]) is str:
+            entry = c.functions.get(node[0])
+            args = node[1:]
+            if entry is not None and entry.kind == "eager":
+                parts = [self.expr(a, pointer(ptr, i + 1)) for i, a in enumerate(args)]
+                return f"{self.const(entry.impl)}({', '.join(parts)})"
+            if node[0] == "if" and len(args) in (2, 3):
+                cond = self.expr(args[0], pointer(ptr, 1))
+                then = self.expr(args[1], pointer(ptr, 2))
+                other = self.expr(args[2], pointer(ptr, 3)) if len(args) == 3 else "None"
+                return f"({then} if TRUTHY({cond}) else {other})"
+            if node[0] == "list":
+                parts = [self.expr(a, pointer(ptr, i + 1)) for i, a in enumerate(args)]
+                return f"[{', '.join(parts)}]"
+        return f"{self.const(fn)}(ctx)"
+
+    def path(self, text: str) -> str | None:
+        try:
+            var, keys = split_path(text)
+        except ValueError:
+            return None
+        if var == "_S" and keys and keys[0] != "$ids":
+            head = f"S.get({self.const(keys[0])})"
+        elif var == "_T" and keys:
+            head = f"T.get({self.const(keys[0])})"
+        elif var == "_S" and not keys:
+            return "S"
+        elif var == "_T" and not keys:
+            return "T"
+        else:
+            return None
+        rest = tuple(keys[1:])
+        if not rest:
+            return head
+        return f"WALK({head}, {self.const(rest)})"
+
+    # ------------------------------------------------------------ transforms
+
+    def steps(self, body: list, ptr: str, indent: str) -> None:
+        if not body:
+            self.lines.append(f"{indent}pass")
+        for i, node in enumerate(body):
+            self.step(node, pointer(ptr, i), indent)
+
+    def step(self, node: Any, ptr: str, indent: str) -> None:
+        c = self.c
+        name = node[0] if type(node) is list and node and type(node[0]) is str else None
+        entry = c.transforms.get(name) if name else None
+        if entry is not None and entry.impl.__module__.startswith("dtlpy.transforms"):
+            args = node[1:]
+            if name == "comment":
+                return
+            if name == "add" and len(args) == 2 and not c.ni_mode and type(args[0]) is str and not is_path(args[0]):
+                value = self.expr(args[1], pointer(ptr, 2))
+                self.lines.append(f"{indent}T[{self.const(args[0])}] = {value}")
+                return
+            if name == "if" and len(args) in (2, 3):
+                c.transform(node, ptr)  # validates exactly as the reference does
+                cond = self.expr(args[0], pointer(ptr, 1))
+                self.lines.append(f"{indent}if TRUTHY({cond}):")
+                self.branch(args[1], pointer(ptr, 2), indent + "    ")
+                if len(args) == 3:
+                    self.lines.append(f"{indent}else:")
+                    self.branch(args[2], pointer(ptr, 3), indent + "    ")
+                return
+        fn = c.transform(node, ptr)
+        self.lines.append(f"{indent}{self.const(fn)}(ctx)")
+
+    def branch(self, node: Any, ptr: str, indent: str) -> None:
+        if type(node) is list and node and type(node[0]) is str:
+            self.step(node, ptr, indent)
+        else:
+            self.steps(node, ptr, indent)
+
+
+def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str | None):
+    """A fast function ``run(ctx)`` for one rule, or None if it cannot be built."""
+    g = _Gen(c)
+    try:
+        g.steps(body, ptr, "        ")
+        source = "\n".join(
+            [
+                "def make(K, TRUTHY, WALK, SLOW, STOP, DTLERROR):",
+                "  def run(ctx):",
+                "    S = ctx.S",
+                "    if type(S) is not dict:",
+                "        return SLOW(ctx)",
+                "    T = ctx.T",
+                "    created = len(ctx.env.created)",
+                "    try:",
+                *g.lines,
+                "    except STOP:",
+                "        raise",
+                "    except DTLERROR as e:",
+                "        if e.pointer is not None:",
+                "            raise",
+                "        T.clear()",
+                "        del ctx.env.created[created:]",
+                "        return SLOW(ctx)",
+                "    except Exception:",
+                "        T.clear()",
+                "        del ctx.env.created[created:]",
+                "        return SLOW(ctx)",
+                "  return run",
+            ]
+        )
+        namespace: dict = {}
+        exec(compile(source, f"<dtl rule {ptr or '/'}>", "exec"), namespace)
+    except Exception:
+        # RecursionError / SyntaxError ("too many nested parentheses") on
+        # pathological rules, or a DtlError found while generating: the
+        # closure path is complete and reports errors precisely; use it.
+        return None
+
+    def slow(ctx):
+        execute(slow_steps, ctx, file)
+
+    return namespace["make"](tuple(g.consts), truthy, walk, slow, Stop, DtlError)
