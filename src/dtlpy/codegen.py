@@ -74,6 +74,29 @@ class _Gen:
             if node[0] == "list":
                 parts = [self.expr(a, pointer(ptr, i + 1)) for i, a in enumerate(args)]
                 return f"[{', '.join(parts)}]"
+            if node[0] in ("and", "or", "not") and args:
+                # Same as functions/logic.py: truthiness of each argument,
+                # short-circuiting, a boolean result.
+                tests = [f"TRUTHY({self.expr(a, pointer(ptr, i + 1))})" for i, a in enumerate(args)]
+                joined = f" {'or' if node[0] == 'or' else 'and'} ".join(tests)
+                return f"(not ({joined}))" if node[0] == "not" else f"({joined})"
+            if node[0] == "dict" and args and len(args) % 2 == 0 and all(
+                type(k) is str and not is_path(k) for k in args[0::2]
+            ):
+                # Constant string keys: a dict display (later keys win, as in dicts.py).
+                parts = [
+                    f"{self.const(args[i])}: {self.expr(args[i + 1], pointer(ptr, i + 2))}"
+                    for i in range(0, len(args), 2)
+                ]
+                return "{" + ", ".join(parts) + "}"
+            eager = getattr(fn, "eager", None)
+            if eager is not None:
+                # A special built-in that declared itself equal to a plain
+                # function of some of its argument expressions.
+                impl, arg_nodes = eager
+                parts = [self.expr(a, p) for a, p in arg_nodes]
+                return f"{self.const(impl)}({', '.join(parts)})"
+        fn = getattr(fn, "inner", fn)
         return f"{self.const(fn)}(ctx)"
 
     def path(self, text: str) -> str | None:

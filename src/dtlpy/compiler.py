@@ -273,6 +273,9 @@ class Compiler:
                     pointer=ptr, file=file, fragment=node,
                 ) from None
 
+        # The generated fast path catches errors itself and re-runs the
+        # closures to locate them, so it may call the unguarded closure.
+        call.inner = fn  # type: ignore[attr-defined]
         return call
 
     def item_fn(self, node: Any, ptr: str) -> Callable[[Ctx, Any], Any]:

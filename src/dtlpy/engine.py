@@ -73,6 +73,7 @@ class Transform:
         self._run_default = refs["default"].run
         self.used_rules = compiler.used_rules
         self._trigger = _trigger(trigger_on, compiler, base_pointer) if trigger_on else None
+        self._ctx = Ctx(None, {}, self.env)
 
     def __reduce__(self):
         # Closures do not pickle; rebuilding from the rules is cheap.
@@ -115,7 +116,12 @@ class Transform:
         entity_id = entity.get("_id")
         env.entity_id = entity_id
         env.depth = 0
-        ctx = Ctx(entity, {}, env)
+        # One root context per Transform, reset per entity (cheaper than a
+        # new object; a Transform runs one entity at a time).
+        ctx = self._ctx
+        ctx.S = entity
+        ctx.T = {}
+        ctx.item = None
         try:
             self._run_default(ctx)
         except Stop as stop:
