@@ -541,6 +541,4 @@ def is_json_value(value: Any, _depth: int = 0) -> bool:
 
 def decimal_context():
     """A local decimal context with enough precision for Sesam's decimals."""
-    ctx = localcontext()
-    ctx.prec = 100
-    return ctx
+    return localcontext(prec=100)
