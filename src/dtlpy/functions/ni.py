@@ -122,20 +122,33 @@ def compile_ni(c, args, ptr):
     namespace = c.expr(args[0], pointer(ptr, 1))
 
     def to_ni(ctx):
-        ns = namespace(ctx)
-        if type(ns) is list and len(ns) == 1:
-            ns = ns[0]
-        if type(ns) is not str:
-            raise DtlTypeError(f"ni NAMESPACE must be a string, got {ns!r}")
+        return ni_in_namespace(namespace(ctx), values(ctx))
 
-        def one(v):
-            if type(v) is str and not (len(v) > 1 and v[0] == "~" and v[1] in "trbuf:"):
-                return f"~:{ns}:{v}"
-            return None
+    closure = c.guarded(to_ni, ptr, node, "ni")
+    # Lets the generated fast path call ni_in_namespace directly.
+    closure.eager = (ni_in_namespace, [(args[0], pointer(ptr, 1)), (args[1], pointer(ptr, 2))])
+    return closure
 
-        return _map_values(values(ctx), one)
 
-    return c.guarded(to_ni, ptr, node, "ni")
+def ni_in_namespace(ns: Any, values: Any) -> Any:
+    """``["ni", NAMESPACE, VALUES]`` on evaluated arguments.
+
+    >>> ni_in_namespace("foo", ["bar", 1])
+    ['~:foo:bar']
+    """
+    if type(ns) is list and len(ns) == 1:
+        ns = ns[0]
+    if type(ns) is not str:
+        raise DtlTypeError(f"ni NAMESPACE must be a string, got {ns!r}")
+    if type(values) is str and not (len(values) > 1 and values[0] == "~"):
+        return f"~:{ns}:{values}"  # the common case: one plain string
+
+    def one(v):
+        if type(v) is str and not (len(v) > 1 and v[0] == "~" and v[1] in "trbuf:"):
+            return f"~:{ns}:{v}"
+        return None
+
+    return _map_values(values, one)
 
 
 def _ni_or_plain(v: Any) -> bool:
