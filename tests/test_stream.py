@@ -59,6 +59,24 @@ def test_jsonl_skips_blank_lines_and_keeps_numbers():
     assert records(b'{"a": 1}\n\n  \n{"b": 2}\n') == [(1, b'{"a": 1}\n'), (4, b'{"b": 2}\n')]
 
 
+@pytest.mark.parametrize("block", [1, 5, 9, 1000])
+def test_jsonl_blocks_cut_at_line_ends_and_count_lines(block):
+    data = b'\xef\xbb\xbf{"a": 1}\n\n  \n{"b": 2}\r\n{"c": "x"}'
+    blocks = list(stream.jsonl_blocks(io.BytesIO(data), block))
+    assert b"".join(b.data for b in blocks) == data[3:]
+    got = [(line, loads(raw)) for b in blocks for line, raw in b.records()]
+    assert got == [(1, {"a": 1}), (4, {"b": 2}), (5, {"c": "x"})]
+
+
+def test_big_integer_in_a_block_is_exact(tmp_path, rules_file):
+    lines = [f'{{"_id": "{i}", "name": "n"}}' for i in range(50)]
+    lines[37] = '{"_id": "37", "name": "n", "big": 1234567890123456789012345}'
+    src = write(tmp_path / "in.jsonl", "\n".join(lines))
+    out = tmp_path / "out.jsonl"
+    run_file(rules_file, src, str(out))
+    assert json.loads(out.read_text().splitlines()[37])["big"] == 1234567890123456789012345
+
+
 def test_huge_integers_survive_parse_and_dump():
     # orjson would turn these into floats; Sesam integers are unbounded.
     raw = b'{"a": 123456789012345678901234567890, "b": -9223372036854775809, "c": 18446744073709551615}'
@@ -162,7 +180,7 @@ def test_interrupt_mid_run_leaves_no_partial_output(tmp_path, rules_file, monkey
 
     monkeypatch.setattr(stream.EntityWriter, "write_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        run_file(rules_file, src, str(out))
+        run_file(rules_file, src, str(out), block_bytes=4000)
     assert not out.exists()
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "rules.json"]
 
@@ -225,7 +243,7 @@ def test_cli_usage_errors_exit_2(tmp_path, rules_file):
 
 def test_progress_bar_shows_rate_and_eta_when_enabled(tmp_path, rules_file, capsys):
     src = write(tmp_path / "in.jsonl", "".join(f'{{"_id": "{i}", "name": "n"}}\n' for i in range(3000)))
-    run_file(rules_file, src, str(tmp_path / "out.jsonl"), progress=True, chunk_size=500)
+    run_file(rules_file, src, str(tmp_path / "out.jsonl"), progress=True, block_bytes=4000)
     err = capsys.readouterr().err
     assert "3,000 entities" in err and "B/s" in err and "100%" in err
 

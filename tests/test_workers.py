@@ -31,8 +31,8 @@ def data(tmp_path):
 def test_two_workers_give_the_same_output_in_the_same_order(data):
     spec, src, tmp = data
     one, two = tmp / "one.jsonl", tmp / "two.jsonl"
-    s1 = run_file(spec, src, str(one), workers=1, chunk_size=100)
-    s2 = run_file(spec, src, str(two), workers=2, chunk_size=100)
+    s1 = run_file(spec, src, str(one), workers=1, block_bytes=2000)
+    s2 = run_file(spec, src, str(two), workers=2, block_bytes=2000)
     assert one.read_bytes() == two.read_bytes()
     ids = [json.loads(line)["_id"] for line in two.read_text().splitlines()]
     assert ids == [f"e{n}" for n in range(3001) if n % 7 != 3]
@@ -46,7 +46,7 @@ def test_a_bad_record_stops_a_parallel_run_with_its_line(data):
         fh.write("{oops\n")
     out = tmp / "out.jsonl"
     with pytest.raises(RecordError, match="line 3002"):
-        run_file(spec, src, str(out), workers=2, chunk_size=100)
+        run_file(spec, src, str(out), workers=2, block_bytes=2000)
     assert not out.exists()
 
 
