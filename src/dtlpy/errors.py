@@ -33,6 +33,70 @@ def _fragment_text(fragment: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _dump_marked(node: Any, target: list[str] | None, out: list[str], span: list[int]) -> None:
+    """Compact JSON of ``node`` into ``out``; records in ``span`` where the
+    sub-node at relative pointer parts ``target`` starts and ends
+    (``target`` None: the marked part is not inside this node)."""
+    here = sum(map(len, out))
+    if target == []:
+        span[:] = [here, -1]
+
+    def sub(key: str) -> list[str] | None:
+        return target[1:] if target and target[0] == key else None
+
+    if type(node) is list:
+        out.append("[")
+        for i, item in enumerate(node):
+            if i:
+                out.append(", ")
+            _dump_marked(item, sub(str(i)), out, span)
+        out.append("]")
+    elif type(node) is dict:
+        out.append("{")
+        for i, (k, v) in enumerate(node.items()):
+            if i:
+                out.append(", ")
+            out.append(json.dumps(str(k), ensure_ascii=False) + ": ")
+            _dump_marked(v, sub(str(k)), out, span)
+        out.append("}")
+    else:
+        try:
+            out.append(json.dumps(node, ensure_ascii=False, default=str))
+        except (TypeError, ValueError):
+            out.append(repr(node))
+    if target == []:
+        span[1] = sum(map(len, out))
+
+
+def mark_fragment(root: Any, rel_pointer: str = "", width: int = 100) -> tuple[str, str]:
+    """One line of compact JSON for ``root`` and a line of ``^`` under the
+    part at ``rel_pointer`` (relative JSON Pointer, "" = all of it).
+
+    >>> mark_fragment(["add", "n", ["uper", "_S.n"]], "/2")
+    ('["add", "n", ["uper", "_S.n"]]', '             ^^^^^^^^^^^^^^^^')
+
+    Long lines are cut to a window around the marked part.
+    """
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in rel_pointer.split("/")[1:]]
+    out: list[str] = []
+    span = [0, -1]
+    try:
+        _dump_marked(root, parts, out, span)
+    except RecursionError:
+        return _fragment_text(root, width), ""
+    text = "".join(out)
+    start, end = span if span[1] >= 0 else (0, len(text))
+    if len(text) > width:
+        left = max(0, min(start - 10, len(text) - width))
+        cut = text[left : left + width]
+        prefix = "..." if left else ""
+        suffix = "..." if left + width < len(text) else ""
+        text = prefix + cut + suffix
+        start = start - left + len(prefix)
+        end = min(end - left, width) + len(prefix)
+    return text, " " * start + "^" * max(1, end - start)
+
+
 class DtlError(Exception):
     """Base of every error dtlpy raises.
 
@@ -67,6 +131,10 @@ class DtlError(Exception):
         self.entity_id = entity_id
         self.fragment = fragment
         self.hint = hint
+        # The enclosing transform step and its pointer, so the message can
+        # show the fragment inside its rule with a marker under it.
+        self.context: Any = None
+        self.context_pointer: str | None = None
 
     def located(self, *, pointer=None, file=None, entity_id=None, fragment=None) -> "DtlError":
         """Fill in location details that are not set yet; returns self."""
@@ -78,6 +146,14 @@ class DtlError(Exception):
             self.entity_id = entity_id
         if self.fragment is None and fragment is not None:
             self.fragment = fragment
+        elif (
+            fragment is not None
+            and self.context is None
+            and pointer is not None
+            and self.pointer is not None
+            and self.pointer.startswith(pointer + "/")
+        ):
+            self.context, self.context_pointer = fragment, pointer
         return self
 
     def to_dict(self) -> dict:
@@ -102,7 +178,10 @@ class DtlError(Exception):
         text = f"[{self.code}] {self.message}"
         if where:
             text += " (" + ", ".join(where) + ")"
-        if self.fragment is not None:
+        if self.context is not None and self.context_pointer is not None:
+            line, marks = mark_fragment(self.context, self.pointer[len(self.context_pointer):])
+            text += f"\n    rule: {line}\n          {marks}"
+        elif self.fragment is not None:
             text += f"\n    rule: {_fragment_text(self.fragment)}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
