@@ -94,3 +94,12 @@ def test_cli_run_dask(cluster, tmp_path):
     out = tmp_path / "out.jsonl"
     assert main(["run", str(rules), str(src), "-o", str(out), "--dask", cluster.scheduler_address]) == 0
     assert [json.loads(x)["name"] for x in out.read_text().splitlines()] == [f"E{i}" for i in range(50)]
+
+
+def test_rules_file_travels_with_the_job(client, tmp_path):
+    # Workers on other machines cannot read our files: the spec carries the text.
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(RULES))
+    bag = map_pipe(db.from_sequence(entities(2), npartitions=1), str(path))
+    path.unlink()
+    assert [e["name"] for e in bag.compute()] == ["E0", "E1"]

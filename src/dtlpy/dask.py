@@ -34,13 +34,13 @@ _local = threading.local()
 def as_spec(pipe: Any, *, now: Any = None, seed: int | None = None) -> TransformSpec:
     """A TransformSpec from a rules/pipe path, a rules dict or a spec.
 
-    A path must be readable where the workers run (a shared file system);
-    pass the rules as data to ship them inside the task graph instead.
+    A file is read here and its text travels in the task graph, so workers
+    on other machines need no copy of it.
     """
     if isinstance(pipe, TransformSpec):
-        return pipe
+        return pipe.shipped()
     if isinstance(pipe, (str, os.PathLike)):
-        return TransformSpec(path=os.fspath(pipe), now=now, seed=seed)
+        return TransformSpec(path=os.fspath(pipe), now=now, seed=seed).shipped()
     if isinstance(pipe, dict):
         return TransformSpec(rules=pipe, now=now, seed=seed)
     raise DtlInputError(
@@ -135,6 +135,7 @@ def run_file_dask(
     if on_error not in ("stop", "skip"):
         raise DtlInputError(f"--on-error must be stop or skip, not {on_error!r}", code="invalid-argument")
     log = log if log is not None else sys.stderr
+    spec = spec.shipped()  # the workers may not see this machine's files
     spec.build()
     stats = RunStats()
     lines = db.read_text(input_path, blocksize=blocksize)

@@ -18,8 +18,10 @@ import argparse
 import multiprocessing
 import os
 import signal
+import tempfile
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import DtlInputError
@@ -42,12 +44,33 @@ class TransformSpec:
     now: Any = None
     seed: int | None = None
     datasets_path: str | None = None  # a JSON file {"dataset-id": [...]}, read by each worker
+    source_text: bytes | None = None  # the rules/pipe file itself, for workers without our disk
+
+    def shipped(self) -> "TransformSpec":
+        """The same spec carrying the rules/pipe file (and datasets) as data,
+        for workers on other machines that cannot read this one's files."""
+        from dataclasses import replace
+
+        if self.path is None or self.source_text is not None:
+            return self
+        try:
+            text = Path(self.path).read_bytes()
+        except OSError as e:
+            raise DtlInputError(f"cannot read {self.path}: {e}", code="file-not-found", file=self.path) from None
+        datasets = _read_datasets(self.datasets_path) if self.datasets_path else self.datasets
+        return replace(self, source_text=text, datasets=datasets, datasets_path=None)
 
     def build(self) -> Callable[[dict], list]:
         """Compile and return ``entity -> list of emitted entities``."""
         datasets = self.datasets
         if self.datasets_path is not None:
             datasets = _read_datasets(self.datasets_path)
+        if self.source_text is not None:
+            # Same file name in a private directory: a pipe's id defaults to it.
+            with tempfile.TemporaryDirectory(prefix="dtlpy-") as tmp:
+                copy = Path(tmp) / Path(self.path or "rules.json").name
+                copy.write_bytes(self.source_text)
+                return _load_path(str(copy), now=self.now, seed=self.seed, datasets=datasets)
         if self.path is not None:
             return _load_path(self.path, now=self.now, seed=self.seed, datasets=datasets)
         from . import compile
