@@ -3,16 +3,14 @@ all on an in-process LocalCluster (no network)."""
 
 import json
 
+import dask.bag as db  # in the test extras (pyproject): a missing Dask fails, never skips
 import pytest
+from distributed import Client, LocalCluster
 
-dask = pytest.importorskip("dask")  # part of the test extras; see pyproject
-import dask.bag as db  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
-
-from dtlpy.dask import map_pipe, run_file_dask  # noqa: E402
-from dtlpy.errors import DtlError  # noqa: E402
-from dtlpy.parallel import TransformSpec  # noqa: E402
-from dtlpy.stream import RecordError  # noqa: E402
+from dtlpy.dask import map_pipe, run_file_dask
+from dtlpy.errors import DtlError
+from dtlpy.parallel import TransformSpec
+from dtlpy.stream import RecordError
 
 RULES = {"default": [["copy", "_id"], ["add", "name", ["upper", "_S.name"]], ["add", "n", "_S.n"]]}
 
