@@ -288,8 +288,8 @@ def _pick(doc: Any, entity_id: str | None, file: str) -> dict:
     for e in entities:
         if isinstance(e, dict) and (entity_id is None or e.get("_id") == entity_id):
             return e
-    what = f"an entity with _id {entity_id!r}" if entity_id is not None else "an entity (a JSON object)"
-    raise DtlInputError(f"{file} has no {what}", code="invalid-entity", file=file)
+    what = f"entity with _id {entity_id!r}" if entity_id is not None else "entity (a JSON object)"
+    raise DtlInputError(f"there is no {what} in the file", code="invalid-entity", file=file)
 
 
 def run(args) -> int:
