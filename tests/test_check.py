@@ -66,15 +66,15 @@ def test_arity_of_functions_and_transforms(tmp_path):
 def test_argument_kind_non_string_constant(tmp_path):
     codes, found = findings(tmp_path, {"default": [["copy", "_id"], ["add", "x", ["join", 5, "_S.tags"]],
                                                   ["copy", 7]]})
-    assert ("error", "argument-kind", "/default/1/2/1") in codes
-    assert ("error", "argument-kind", "/default/2/1") in codes
+    assert ("error", "invalid-argument", "/default/1/2/1") in codes
+    assert ("error", "invalid-argument", "/default/2/1") in codes
     assert found[0].hint == 'quote it: "5"'
 
 
 def test_apply_rule_id_must_be_a_constant_string(tmp_path):
     rules = {"default": [["copy", "_id"], ["add", "x", ["apply", ["concat", "a"], "_S.tags"]]], "a": [["copy", "*"]]}
     codes, _ = findings(tmp_path, rules)
-    assert ("error", "argument-kind", "/default/1/2/1") in codes
+    assert ("error", "invalid-argument", "/default/1/2/1") in codes
 
 
 def test_unbound_item_outside_function_expression(tmp_path):
@@ -85,6 +85,16 @@ def test_unbound_item_outside_function_expression(tmp_path):
     codes, found = findings(tmp_path, rules)
     assert codes == [("warning", "unbound-item", "/default/1/2")]
     assert found[0].hint == "did you mean '_S.name'?"
+
+
+def test_function_expression_that_ignores_the_item(tmp_path):
+    rules = {"default": [["copy", "_id"], ["add", "m", ["max", "_S.a", "_S.b"]],
+                         ["add", "c", ["is-changed", "_S.a"]],
+                         ["add", "ok", ["map", ["upper", "_.name"], "_S.xs"]],
+                         ["add", "d", ["integer", 0, "_S.n"]]]}
+    codes, found = findings(tmp_path, rules)
+    assert codes == [("warning", "item-unused", "/default/1/2/1"), ("warning", "item-unused", "/default/2/2/1")]
+    assert "FUNCTION of 'max'" in found[0].message
 
 
 def test_source_paths_against_schema(tmp_path):

@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .check import STRING_ARGS, align
+from .checkrules import STRING_ARGS, align
 from .functions import FUNCTIONS
 from .registry import Builtin
 from .transforms import TRANSFORMS
