@@ -440,7 +440,10 @@ class Compiler:
             steps = []
             for i, node in enumerate(body):
                 tptr = pointer(rptr, i)
-                steps.append((self.transform(node, tptr), tptr, node))
+                try:
+                    steps.append((self.transform(node, tptr), tptr, node))
+                except DtlError as e:
+                    raise e.located(pointer=tptr, fragment=node)  # quote the whole step around it
             ref = self.rule_refs[name]
             ref.steps = steps
             ref.run = _slow_runner(steps, self.file)
