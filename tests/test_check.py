@@ -260,3 +260,17 @@ def test_repository_dtl_directory_is_clean(capsys):
     assert code == 0, json.dumps(report["findings"], indent=2)
     assert report["errors"] == 0
     assert len(report["files"]) >= len(list(dtl.glob("*.conf.json")))
+
+
+def test_compile_error_message_marks_the_argument_inside_its_step():
+    import dtlpy
+
+    with pytest.raises(dtlpy.DtlError) as info:
+        dtlpy.compile({"default": [["copy", "_id"], ["add", "n", ["concat", "x", ["uper", "_S.n"]]]]}, file="r.json")
+    e = info.value
+    assert (e.code, e.pointer, e.fragment) == ("unknown-function", "/default/1/2/2", ["uper", "_S.n"])
+    lines = str(e).splitlines()
+    assert lines[0] == "[unknown-function] unknown function 'uper' (r.json, at /default/1/2/2)"
+    assert lines[1] == '    rule: ["add", "n", ["concat", "x", ["uper", "_S.n"]]]'
+    assert lines[2] == "          " + " " * lines[1][10:].index('["uper"') + "^" * len('["uper", "_S.n"]')
+    assert lines[3] == "    hint: did you mean 'upper'?"
