@@ -72,3 +72,32 @@ def test_cli_workers_2_matches_workers_1(data):
     assert main(["run", spec.path, src, "-o", str(two), "--workers", "2"]) == 0
     assert one.read_bytes() == two.read_bytes()
     assert len(json.loads(two.read_text())) == 3001 - 429
+
+
+@pytest.mark.parametrize("block", [1, 7, 23, 64, 5000])
+def test_file_ranges_own_each_line_once_with_true_line_numbers(tmp_path, block):
+    from dtlpy.stream import file_ranges
+
+    text = '\ufeff{"a": 1}\n\n{"b": "long line ' + "x" * 40 + '"}\r\n  \n{"c": 3}\n{"d": 4}'
+    path = tmp_path / "in.jsonl"
+    path.write_text(text, encoding="utf-8")
+    size = path.stat().st_size
+    got, before = [], 0
+    for r in file_ranges(str(path), size, block):
+        lines, newlines = r.load()
+        got += [(before + n, json.loads(raw)) for n, raw in lines.records()]
+        before += newlines
+    assert [(n, list(v)[0]) for n, v in got] == [(1, "a"), (3, "b"), (5, "c"), (6, "d")]
+    assert before == text.count("\n")
+
+
+def test_bad_lines_in_parallel_ranges_keep_their_line_numbers(data, capsys):
+    spec, src, tmp = data
+    lines = open(src).read().splitlines()
+    lines[1500] = "{broken"
+    lines[2999] = "[1, 2]"
+    with open(src, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    rej = tmp / "rej.jsonl"
+    run_file(spec, src, str(tmp / "out.jsonl"), workers=2, block_bytes=3000, on_error="skip", reject_path=str(rej))
+    assert [json.loads(x)["line"] for x in rej.read_text().splitlines()] == [1501, 3000]

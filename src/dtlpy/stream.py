@@ -133,6 +133,57 @@ class LineBlock:
             lineno += 1
 
 
+@dataclass
+class FileRange:
+    """The JSON Lines that *start* in bytes ``[start, end)`` of a file.
+
+    With several workers each reads its own range straight from the file, so
+    no input passes through the parent. Line numbers in the result are
+    relative (see :meth:`load`); the parent adds the newlines of the ranges
+    before, which it learns from the results in order.
+    """
+
+    path: str
+    start: int
+    end: int
+
+    def load(self) -> tuple[LineBlock, int]:
+        """The owned lines (numbered from 1, or 2 when the range begins inside
+        a line that an earlier range owns) and the count of newlines in
+        ``[start, end)``."""
+        pos = max(self.start - 1, 0)
+        with open(self.path, "rb") as fh:
+            fh.seek(pos)
+            data = fh.read(self.end - pos)
+            if data and data[-1:] != b"\n" and len(data) == self.end - pos:
+                # The last line runs past the range: it is still ours, finish it.
+                parts = [data]
+                while True:
+                    more = fh.read(1 << 16)
+                    cut = more.find(b"\n")
+                    if not more or cut >= 0:
+                        parts.append(more[: cut + 1] if cut >= 0 else more)
+                        break
+                    parts.append(more)
+                data = b"".join(parts)
+        newlines = data.count(b"\n", self.start - pos, self.end - pos)
+        if self.start == 0:
+            first, skipped = (3 if data.startswith(b"\xef\xbb\xbf") else 0), 0
+        elif data[:1] == b"\n":
+            first, skipped = 1, 0  # a line starts exactly at ``start``
+        else:
+            cut = data.find(b"\n")
+            if cut < 0 or pos + cut + 1 >= self.end:
+                return LineBlock(1, b""), newlines  # no line starts in this range
+            first, skipped = cut + 1, 1
+        return LineBlock(1 + skipped, data[first:]), newlines
+
+
+def file_ranges(path: str, size: int, block_bytes: int = CHUNK_BYTES) -> Iterator[FileRange]:
+    for start in range(0, size, block_bytes):
+        yield FileRange(path, start, min(start + block_bytes, size))
+
+
 def jsonl_blocks(fh: IO[bytes], block_bytes: int = CHUNK_BYTES) -> Iterator[LineBlock]:
     """Cut a JSON Lines stream into blocks of about ``block_bytes`` at line ends.
 
@@ -299,6 +350,7 @@ class ChunkResult:
     rejects: list = field(default_factory=list)   # (line, raw bytes, code, message)
     n_in: int = 0
     n_bytes: int = 0
+    newlines: int | None = None  # for a FileRange: its newlines; reject lines are then relative
 
     @property
     def lines(self) -> list[bytes]:
@@ -314,7 +366,13 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock") 
     reject with its line number; the caller decides to stop or skip.
     """
     table, zeros = _DIGITS_TO_ZERO, _NINETEEN_ZEROS
-    if type(chunk) is LineBlock:
+    newlines = None
+    if type(chunk) is FileRange:
+        n_bytes = chunk.end - chunk.start
+        chunk, newlines = chunk.load()
+        check_each = zeros in chunk.data.translate(table)
+        chunk = list(chunk.records())
+    elif type(chunk) is LineBlock:
         n_bytes = len(chunk.data)
         # One check for the whole block: usually no record needs the slow parser.
         check_each = zeros in chunk.data.translate(table)
@@ -322,7 +380,7 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock") 
     else:
         n_bytes = sum(len(raw) for _, raw in chunk)
         check_each = True
-    result = ChunkResult(n_in=len(chunk), n_bytes=n_bytes)
+    result = ChunkResult(n_in=len(chunk), n_bytes=n_bytes, newlines=newlines)
     data = result.data
     n_out = 0
     reject = result.rejects.append
@@ -451,6 +509,16 @@ class _NoBar:
 
 # --------------------------------------------------------------------- a run
 
+def _is_regular(fh) -> bool:
+    import os
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jl")
 
 
@@ -540,11 +608,17 @@ def run_file(
         rejects = RejectWriter(stack.enter_context(atomic_write(reject_path, "wb")) if reject_path else None, source)
         bar = progress_bar(total, enabled=progress)
         stack.callback(bar.close)
-        if in_fmt == "jsonl":
-            chunks: Iterable = jsonl_blocks(fin, block_bytes)
+        if in_fmt == "jsonl" and workers > 1 and total is not None and _is_regular(fin):
+            chunks: Iterable = file_ranges(os.path.abspath(input_path), total, block_bytes)
+        elif in_fmt == "jsonl":
+            chunks = jsonl_blocks(fin, block_bytes)
         else:
             chunks = chunked(read_records(fin, in_fmt), chunk_size)
+        lines_before = 0  # newlines before the current FileRange
         for result in map_chunks(spec, chunks, workers=workers, transform=transform):
+            if result.newlines is not None:
+                result.rejects = [(lines_before + n, *rest) for n, *rest in result.rejects]
+                lines_before += result.newlines
             for lineno, raw, code, message in result.rejects:
                 if on_error == "stop":
                     raise RecordError(f"line {lineno}: {message}", code=code, file=source)
