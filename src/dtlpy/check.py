@@ -99,6 +99,19 @@ def _schema_for(name: Any, file: str) -> SchemaView | None:
     return None
 
 
+def _node_metadata(file: str) -> dict | None:
+    """The ``node-metadata.conf.json`` of a Sesam node folder holding the pipe, if any."""
+    for d in list(Path(file).resolve().parents)[:2]:
+        candidate = d / "node-metadata.conf.json"
+        if candidate.is_file():
+            try:
+                meta = read_json_file(candidate)
+            except DtlError:
+                return None
+            return meta if isinstance(meta, dict) else None
+    return None
+
+
 def check_file(file: str, *, explicit: bool = True, source: SchemaView | None = None,
                target: SchemaView | None = None) -> tuple[list[Finding], bool]:
     """Findings of one file, and whether it was a DTL file at all."""
@@ -118,7 +131,7 @@ def check_file(file: str, *, explicit: bool = True, source: SchemaView | None = 
         return check_document(doc["rules"], file=file, base="/rules", source=source, target=target), True
     from .namespaces import pipe_flags
 
-    ni_mode = pipe_flags(doc)[0]
+    ni_mode = pipe_flags(doc, _node_metadata(file))[0]
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     source = source or _schema_for(meta.get("source_schema"), file)
     target = target or _schema_for(meta.get("target_schema"), file)
