@@ -13,7 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ..registry import Registry
-from ..values import decimal_value, first, is_plain_string, kind, to_number
+from ..values import MAX_DECIMAL_DIGITS, decimal_digits, decimal_value, first, is_plain_string, kind, to_number
 from .convert import DROP, compile_cast, map_values
 
 registry = Registry()
@@ -55,7 +55,8 @@ def to_integer(value):
                 return DROP
             return DROP
         n = to_number(value)
-        if n is not None and n.is_finite():
+        # int() of "~f1e999999999" would compute a billion-digit integer.
+        if n is not None and n.is_finite() and decimal_digits(n) <= MAX_DECIMAL_DIGITS:
             return int(n)
     return DROP
 
