@@ -9,7 +9,8 @@ eager built-in becomes a direct call of its implementation — and anything
 else calls the closure the compiler made for it.
 
 Safety: rule values never become Python source. Every constant, property
-name and key is passed in through the tuple ``K`` and referenced by index;
+name and key is passed in as an argument ``K0``, ``K1``, ... of the factory
+that builds the rule function (so they are closure cells, fast to read);
 the generated text consists only of names chosen here.
 
 Errors: the generated function does no bookkeeping of where it is. When a
@@ -28,10 +29,14 @@ from typing import Any
 from .compiler import Compiler, Stop, execute, is_const, pointer
 from .errors import DtlError
 from .paths import is_path, split_path, walk
-from .values import truthy
 
 # Inline these constants as Python literals (exact and safe); all else goes via K.
 _LITERALS = {None: "None", True: "True", False: "False"}
+
+
+def truthy_test(expr: str) -> str:
+    """Inline DTL truthiness (values.truthy): false, null and [] are false."""
+    return f"((_v := {expr}) is not None and _v is not False and _v != [])"
 
 
 class _Gen:
@@ -47,7 +52,7 @@ class _Gen:
         if type(value) is int and -(2**31) < value < 2**31:
             return str(value)
         self.consts.append(value)
-        return f"K[{len(self.consts) - 1}]"
+        return f"K{len(self.consts) - 1}"
 
     # ------------------------------------------------------------ expressions
 
@@ -70,14 +75,14 @@ class _Gen:
                 cond = self.expr(args[0], pointer(ptr, 1))
                 then = self.expr(args[1], pointer(ptr, 2))
                 other = self.expr(args[2], pointer(ptr, 3)) if len(args) == 3 else "None"
-                return f"({then} if TRUTHY({cond}) else {other})"
+                return f"({then} if {truthy_test(cond)} else {other})"
             if node[0] == "list":
                 parts = [self.expr(a, pointer(ptr, i + 1)) for i, a in enumerate(args)]
                 return f"[{', '.join(parts)}]"
             if node[0] in ("and", "or", "not") and args:
                 # Same as functions/logic.py: truthiness of each argument,
                 # short-circuiting, a boolean result.
-                tests = [f"TRUTHY({self.expr(a, pointer(ptr, i + 1))})" for i, a in enumerate(args)]
+                tests = [truthy_test(self.expr(a, pointer(ptr, i + 1))) for i, a in enumerate(args)]
                 joined = f" {'or' if node[0] == 'or' else 'and'} ".join(tests)
                 return f"(not ({joined}))" if node[0] == "not" else f"({joined})"
             if node[0] == "dict" and args and len(args) % 2 == 0 and all(
@@ -142,7 +147,7 @@ class _Gen:
             if name == "if" and len(args) in (2, 3):
                 c.transform(node, ptr)  # validates exactly as the reference does
                 cond = self.expr(args[0], pointer(ptr, 1))
-                self.lines.append(f"{indent}if TRUTHY({cond}):")
+                self.lines.append(f"{indent}if {truthy_test(cond)}:")
                 self.branch(args[1], pointer(ptr, 2), indent + "    ")
                 if len(args) == 3:
                     self.lines.append(f"{indent}else:")
@@ -165,7 +170,7 @@ def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str
         g.steps(body, ptr, "        ")
         source = "\n".join(
             [
-                "def make(K, TRUTHY, WALK, SLOW, STOP, DTLERROR):",
+                f"def make(WALK, SLOW, STOP, DTLERROR{''.join(f', K{i}' for i in range(len(g.consts)))}):",
                 "  def run(ctx):",
                 "    S = ctx.S",
                 "    if type(S) is not dict:",
@@ -200,4 +205,4 @@ def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str
     def slow(ctx):
         execute(slow_steps, ctx, file)
 
-    return namespace["make"](tuple(g.consts), truthy, walk, slow, Stop, DtlError)
+    return namespace["make"](walk, slow, Stop, DtlError, *g.consts)

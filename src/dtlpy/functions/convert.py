@@ -89,6 +89,8 @@ def compile_cast(c, args: list, ptr: str, name: str, convert: Callable[[Any], An
 
 def string_arg(value: Any, name: str, what: str) -> str:
     """A string-constant argument (a one-element list is unwrapped)."""
+    if type(value) is str:
+        return value
     v = first(value)
     if type(v) is not str:
         raise DtlTypeError(f"{name!r}: {what} must be a string, got {kind(v)}")
@@ -97,6 +99,8 @@ def string_arg(value: Any, name: str, what: str) -> str:
 
 def int_arg(value: Any, name: str, what: str) -> int:
     """An integer argument (a one-element list is unwrapped; booleans refused)."""
+    if type(value) is int:
+        return value
     v = first(value)
     if type(v) is not int:
         raise DtlTypeError(f"{name!r}: {what} must be an integer, got {kind(v)}")

@@ -243,6 +243,10 @@ def _round_one(n, digits: int, mode: str):
     if type(n) is float:
         if not math.isfinite(n):
             return None
+        if mode == ROUND_HALF_EVEN and 0 < digits < 16:
+            fast = _round_float_text(n, digits)
+            if fast is not None:
+                return fast
         d = Decimal(repr(n))
     else:
         d = Decimal(n)
@@ -252,6 +256,33 @@ def _round_one(n, digits: int, mode: str):
     if digits <= 0:
         return int(q)
     return q
+
+
+def _round_float_text(n: float, digits: int):
+    """Half-even rounding of a finite float at 0 < DIGITS < 16 via float
+    formatting, as a ``~f`` value; None when the exact Decimal path is needed.
+
+    The exact path rounds the float's shortest repr. ``%.Nf`` rounds the
+    float's exact binary value, and the two agree except when the repr ends
+    exactly on a tie (``...5`` in decimal place N+1): any rounding boundary
+    between the binary value and its repr would itself be a shorter repr.
+    So: when n * 10**(N+1) is (nearly) an integer ending in 5, take the exact
+    path; otherwise formatting gives the same digits, several times faster.
+    tests/test_fast_paths.py checks this against the exact path.
+    """
+    scaled = n * _POWERS_OF_TEN[digits + 1]
+    if not -2.2e16 < scaled < 2.2e16:
+        # |n| * 10**N must stay below 2**51, so that the float's spacing (ulp)
+        # is finer than the 10**-N grid; else a short repr padded with zeros
+        # (8589934592.679688 at 7 places) differs from the binary value.
+        return None
+    nearest = round(scaled)
+    if nearest % 10 == 5 and abs(scaled - nearest) <= 1e-9 * (abs(scaled) + 1.0):
+        return None
+    return "~f" + ("%.*f" % (digits, n))
+
+
+_POWERS_OF_TEN = [10.0**i for i in range(18)]
 
 
 def _rounder(name: str, mode: str):
@@ -264,7 +295,14 @@ def _rounder(name: str, mode: str):
                     f"{name!r}: DIGITS must be between -{_MAX_DIGITS} and {_MAX_DIGITS}",
                     code="invalid-argument",
                 )
-        return _numbers(args[-1], lambda n: _round_one(n, digits, mode))
+        values = args[-1]
+        if type(values) is float and mode == ROUND_HALF_EVEN and 0 < digits < 16:
+            # The common case (one float rounded to a few decimals), without
+            # the per-value closures of _numbers.
+            fast = _round_float_text(values, digits)
+            if fast is not None:
+                return fast
+        return _numbers(values, lambda n: _round_one(n, digits, mode))
 
     rounding.__name__ = name
     return rounding

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from ..registry import Registry
-from ..values import as_list, first, is_plain_string
+from ..values import TAGS, as_list, first, is_plain_string
 from .convert import DROP, int_arg, map_values, string_arg, string_cast
 
 registry = Registry()
@@ -20,6 +20,8 @@ registry = Registry()
 
 def _map_strings(values, fn):
     """Map ``fn`` over the plain strings in VALUES (others dropped)."""
+    if type(values) is str and not (len(values) > 1 and values[0] == "~"):
+        return fn(values)  # the common case, without the per-value closure
     return map_values(values, lambda v: fn(v) if is_plain_string(v) else DROP)
 
 
@@ -41,7 +43,9 @@ def join(sep, values):
     'a-b-c'
     """
     sep = string_arg(sep, "join", "SEPARATOR")
-    return sep.join(v for v in as_list(values) if is_plain_string(v))
+    if type(values) is list:
+        return sep.join([v for v in values if type(v) is str and (v[:1] != "~" or v[1:2] not in TAGS)])
+    return values if is_plain_string(values) else ""
 
 
 @registry.eager("split", 1, 2, signature="SEPARATOR? VALUES")
@@ -253,6 +257,11 @@ def string(values):
     >>> evaluate(["string", ["list", "abc", ["list", 1, 2, 3], {"b": 2, "a": 1}, 124.4]])
     ['abc', '[1, 2, 3]', '{"a": 1, "b": 2}', '124.4']
     """
+    t = type(values)
+    if t is int:
+        return str(values)
+    if t is str and not (len(values) > 1 and values[0] == "~"):
+        return values
     return map_values(values, string_cast)
 
 

@@ -1,0 +1,75 @@
+"""The speed-ups must give exactly what the plain implementations give."""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dtlpy
+from dtlpy.functions import math as dtl_math
+from dtlpy.values import decimal_value
+
+
+_floats = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e16, max_value=1e16),
+    # Short decimals: the values where ties and short reprs happen.
+    st.builds(lambda i, k: i / 10**k, st.integers(-10**13, 10**13), st.integers(0, 8)),
+)
+
+
+@given(_floats, st.integers(1, 15))
+def test_float_rounding_fast_path_agrees_with_decimal_rounding(n, digits):
+    with localcontext(prec=100):
+        exact = decimal_value(Decimal(repr(n)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
+    fast = dtl_math._round_float_text(n, digits)
+    assert fast is None or fast == exact, (n, digits, fast, exact)
+
+
+def test_float_rounding_ties_take_the_exact_path():
+    # 2.675 is stored as 2.67499999...; its repr "2.675" is a tie at 2 digits.
+    assert dtl_math._round_float_text(2.675, 2) is None
+    assert dtlpy.evaluate(["round", 2, 2.675]) == "~f2.68"
+    assert dtlpy.evaluate(["round", 1, 0.25]) == "~f0.2"
+    assert dtlpy.evaluate(["round", 1, -0.35]) == "~f-0.4"
+
+
+_RULES = {
+    "default": [
+        ["add", "_id", ["concat", "x-", ["string", "_S.id"]]],
+        ["add", "flag", ["not", "_S.a", "_S.b"]],
+        ["add", "either", ["or", "_S.a", "_S.b"]],
+        ["add", "d", ["dict", "k", "_S.a", "k", "_S.b"]],
+        ["add", "n", ["ni", "ns", "_S.s"]],
+        ["if", ["is-not-null", "_S.a"], ["add", "pick", ["if", "_S.b", "_S.a", "_S.s"]], ["add", "pick", "none"]],
+        ["add", "deep", "_S.nested.x"],
+        ["add", "l", ["list", "_S.a", ["lower", "_S.s"]]],
+    ]
+}
+
+_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3), st.just([]), st.just([None]),
+    st.lists(st.one_of(st.none(), st.booleans(), st.text(max_size=2)), max_size=3),
+    st.just("~t2020-01-01"), st.just("~:a:b"),
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"id": st.integers(0, 9), "a": _values, "b": _values, "s": _values},
+        optional={"nested": st.one_of(_values, st.fixed_dictionaries({"x": _values}), st.lists(st.fixed_dictionaries({"x": _values}), max_size=2))},
+    )
+)
+def test_generated_rule_agrees_with_closures(entity):
+    fast = dtlpy.Transform(_RULES, fast=True)
+    reference = dtlpy.Transform(_RULES, fast=False)
+
+    def outcome(t):
+        try:
+            return json.dumps(t.transform(entity), sort_keys=True)
+        except dtlpy.DtlError as e:
+            return ("error", e.code, e.pointer)
+
+    assert outcome(fast) == outcome(reference)
