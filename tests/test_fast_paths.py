@@ -45,7 +45,14 @@ _RULES = {
         ["add", "n", ["ni", "ns", "_S.s"]],
         ["if", ["is-not-null", "_S.a"], ["add", "pick", ["if", "_S.b", "_S.a", "_S.s"]], ["add", "pick", "none"]],
         ["add", "deep", "_S.nested.x"],
-        ["add", "l", ["list", "_S.a", ["lower", "_S.s"]]],
+        ["add", "l", ["list", "_S.a", ["lower", "_S.s"], ["upper", "_S.s"]]],
+        ["add", "nulls", ["list", ["is-null", "_S.a"], ["is-not-null", "_S.b"]]],
+        ["add", "str", ["string", "_S.a"]],
+        ["add", "nis", ["ni", "ns", ["string", "_S.id"]]],
+        ["add", "joined", ["join", ",", "_S.s"]],
+        ["add", "r", ["round", 2, "_S.f"]],
+        ["add", "code", ["case-eq", "_S.s", "a", "A", "b", 2, "other"]],
+        ["add", "walked", ["lower", "_S.nested.x"]],
     ]
 }
 
@@ -58,7 +65,13 @@ _values = st.one_of(
 
 @given(
     st.fixed_dictionaries(
-        {"id": st.integers(0, 9), "a": _values, "b": _values, "s": _values},
+        {
+            "id": st.one_of(st.integers(0, 9), st.text(max_size=2), st.just("~:x:y")),
+            "a": _values,
+            "b": _values,
+            "s": st.one_of(_values, st.lists(st.one_of(st.text(max_size=2), st.integers(0, 3), st.just("~:q")), max_size=3)),
+            "f": st.one_of(st.none(), st.integers(-5, 5), st.just(2.675), st.just(0.125), _floats, st.just("~f1.005")),
+        },
         optional={"nested": st.one_of(_values, st.fixed_dictionaries({"x": _values}), st.lists(st.fixed_dictionaries({"x": _values}), max_size=2))},
     )
 )

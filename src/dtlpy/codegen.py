@@ -34,8 +34,14 @@ from .paths import is_path, split_path, walk
 _LITERALS = {None: "None", True: "True", False: "False"}
 
 
+class BoolSource(str):
+    """Source text of an expression known to give True or False."""
+
+
 def truthy_test(expr: str) -> str:
     """Inline DTL truthiness (values.truthy): false, null and [] are false."""
+    if isinstance(expr, BoolSource):
+        return expr
     return f"((_v := {expr}) is not None and _v is not False and _v != [])"
 
 
@@ -44,6 +50,7 @@ class _Gen:
         self.c = c
         self.consts: list[Any] = []
         self.lines: list[str] = []
+        self.temps = 0
 
     def const(self, value: Any) -> str:
         for lit, text in _LITERALS.items():
@@ -70,7 +77,17 @@ class _Gen:
             args = node[1:]
             if entry is not None and entry.kind == "eager":
                 parts = [self.expr(a, pointer(ptr, i + 1)) for i, a in enumerate(args)]
-                return f"{self.const(entry.impl)}({', '.join(parts)})"
+                impl = self.const(entry.impl)
+                template = _INLINE.get(node[0])
+                if template is not None:
+                    inlined = template(self, impl, parts, args)
+                    if inlined is not None:
+                        return inlined
+                return f"{impl}({', '.join(parts)})"
+            if node[0] == "case-eq":
+                inlined = self.case_eq_table(fn, args, ptr)
+                if inlined is not None:
+                    return inlined
             if node[0] == "if" and len(args) in (2, 3):
                 cond = self.expr(args[0], pointer(ptr, 1))
                 then = self.expr(args[1], pointer(ptr, 2))
@@ -84,7 +101,7 @@ class _Gen:
                 # short-circuiting, a boolean result.
                 tests = [truthy_test(self.expr(a, pointer(ptr, i + 1))) for i, a in enumerate(args)]
                 joined = f" {'or' if node[0] == 'or' else 'and'} ".join(tests)
-                return f"(not ({joined}))" if node[0] == "not" else f"({joined})"
+                return BoolSource(f"(not ({joined}))" if node[0] == "not" else f"({joined})")
             if node[0] == "dict" and args and len(args) % 2 == 0 and all(
                 type(k) is str and not is_path(k) for k in args[0::2]
             ):
@@ -100,9 +117,40 @@ class _Gen:
                 # function of some of its argument expressions.
                 impl, arg_nodes = eager
                 parts = [self.expr(a, p) for a, p in arg_nodes]
+                template = _INLINE.get(node[0])
+                if template is not None:
+                    inlined = template(self, self.const(impl), parts, [a for a, _ in arg_nodes])
+                    if inlined is not None:
+                        return inlined
                 return f"{self.const(impl)}({', '.join(parts)})"
         fn = getattr(fn, "inner", fn)
         return f"{self.const(fn)}(ctx)"
+
+    def temp(self) -> str:
+        """A fresh local name for a value used twice in one inlined expression."""
+        self.temps += 1
+        return f"_a{self.temps}"
+
+    def case_eq_table(self, fn, args: list, ptr: str) -> str | None:
+        """``case-eq`` with constant string keys and constant results: a dict
+        lookup for plain strings; anything else goes to the closure (core.py)."""
+        rest = args[1:]
+        keys, results = rest[0:-1:2] if len(rest) % 2 else rest[0::2], rest[1::2]
+        other = rest[-1] if len(rest) % 2 else None
+        constant_value = lambda v: v is None or type(v) in (bool, int, float) or (type(v) is str and not is_path(v))
+        if not all(type(k) is str and not is_path(k) for k in keys):
+            return None
+        if not all(constant_value(v) for v in results) or not constant_value(other):
+            return None
+        table: dict = {}
+        for k, v in zip(keys, results):
+            table.setdefault(k, v)
+        subject = self.expr(args[0], pointer(ptr, 1))
+        a = self.temp()
+        return (
+            f"({self.const(table)}.get({a}, {self.const(other)}) "
+            f"if type({a} := {subject}) is str and {a}[:1] != '~' else {self.const(fn)}(ctx))"
+        )
 
     def path(self, text: str) -> str | None:
         try:
@@ -122,6 +170,10 @@ class _Gen:
         rest = tuple(keys[1:])
         if not rest:
             return head
+        if len(rest) == 1:
+            # _S.a.b: one dict lookup more when _S.a is a dict (paths.walk otherwise).
+            b = self.temp()
+            return f"({b}.get({self.const(rest[0])}) if type({b} := {head}) is dict else WALK({b}, {self.const(rest)}))"
         return f"WALK({head}, {self.const(rest)})"
 
     # ------------------------------------------------------------ transforms
@@ -161,6 +213,98 @@ class _Gen:
             self.step(node, ptr, indent)
         else:
             self.steps(node, ptr, indent)
+
+
+# ---------------------------------------------------------------- inline cases
+# Each template writes the common case of a built-in out inline and leaves
+# every other case to the built-in itself (``impl``), so it cannot change
+# what the built-in computes; tests/test_fast_paths.py compares both paths.
+
+
+def _inline_text_case(method: str):
+    def template(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+        (x,) = parts
+        a = g.temp()
+        return f"({a}.{method}() if type({a} := {x}) is str and {a}[:1] != '~' else {impl}({a}))"
+
+    return template
+
+
+def _inline_string(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+    (x,) = parts
+    a, t = g.temp(), g.temp()
+    return (
+        f"({a} if ({t} := type({a} := {x})) is str and {a}[:1] != '~' "
+        f"else str({a}) if {t} is int else {impl}({a}))"
+    )
+
+
+def _nullish(g: _Gen, x: str) -> str:
+    # nulls.is_nullish written out: null, [] or a list starting with null.
+    a = g.temp()
+    return f"(({a} := {x}) is None or (type({a}) is list and (not {a} or {a}[0] is None)))"
+
+
+def _inline_is_null(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+    return BoolSource(_nullish(g, parts[0]))
+
+
+def _inline_is_not_null(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+    return BoolSource(f"(not {_nullish(g, parts[0])})")
+
+
+def _inline_ni(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+    # ni with a constant namespace on one plain string (ni.ni_in_namespace).
+    if len(args) != 2 or type(args[0]) is not str or is_path(args[0]):
+        return None
+    a = g.temp()
+    prefix = g.const(f"~:{args[0]}:")
+    return f"({prefix} + {a} if type({a} := {parts[1]}) is str and {a}[:1] != '~' else {impl}({parts[0]}, {a}))"
+
+
+def _inline_round(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+    # math._round_float_text written out for a constant DIGITS: format the
+    # float unless it is near a tie in decimal place DIGITS+1 or too large.
+    if len(args) != 2 or type(args[0]) is not int or not 0 < args[0] < 16:
+        return None
+    from .functions.math import FAST_ROUND_LIMIT, TIE_TOLERANCE
+
+    digits = args[0]
+    a, s, r = g.temp(), g.temp(), g.temp()
+    scale = g.const(10.0 ** (digits + 1))
+    fmt = g.const(f"~f%.{digits}f")
+    return (
+        f"({fmt} % {a} if type({a} := {parts[1]}) is float"
+        f" and -{FAST_ROUND_LIMIT!r} < ({s} := {a} * {scale}) < {FAST_ROUND_LIMIT!r}"
+        f" and (({r} := round({s})) % 10 != 5 or abs({s} - {r}) > {TIE_TOLERANCE!r} * (abs({s}) + 1.0))"
+        f" else {impl}({parts[0]}, {a}))"
+    )
+
+
+def _inline_join(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
+    # strings.join on a list of plain strings with a constant separator. Any
+    # "~" in the result may be a typed value: the built-in decides. (A list
+    # with non-strings makes str.join raise; the rule then runs on the
+    # closure path, which gives the built-in's answer.)
+    if type(args[0]) is not str or is_path(args[0]):
+        return None
+    a, j = g.temp(), g.temp()
+    return (
+        f"({j} if type({a} := {parts[1]}) is list and '~' not in ({j} := {parts[0]}.join({a}))"
+        f" else {impl}({parts[0]}, {a}))"
+    )
+
+
+_INLINE = {
+    "lower": _inline_text_case("lower"),
+    "upper": _inline_text_case("upper"),
+    "string": _inline_string,
+    "is-null": _inline_is_null,
+    "is-not-null": _inline_is_not_null,
+    "round": _inline_round,
+    "ni": _inline_ni,
+    "join": _inline_join,
+}
 
 
 def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str | None):

@@ -74,6 +74,7 @@ class Transform:
         self.used_rules = compiler.used_rules
         self._trigger = _trigger(trigger_on, compiler, base_pointer) if trigger_on else None
         self._ctx = Ctx(None, {}, self.env)
+        self.last_stop: str | None = None
 
     def __reduce__(self):
         # Closures do not pickle; rebuilding from the rules is cheap.
@@ -85,66 +86,70 @@ class Transform:
 
     def transform(self, entity: Any, *, previous: Any = None) -> list[dict]:
         """Entities emitted for one source entity, in emission order:
-        the ``create``d ones, then the target. ``[]`` if filtered/discarded."""
-        out, _ = self._run(entity, previous)
-        return out
+        the ``create``d ones, then the target. ``[]`` if filtered/discarded.
 
-    def transform_for_sink(self, entity: Any, *, previous: Any = None) -> list[dict]:
-        """Like transform, but a filtered entity is emitted with ``_filtered: true``
-        (what a dataset sink receives, so it can delete an earlier version)."""
-        out, stopped = self._run(entity, previous)
-        if stopped == "filter" and isinstance(entity, dict):
-            out.append({"_id": entity.get("_id"), "_filtered": True})
-        return out
-
-    def run(self, entities: Iterable[Any]) -> Iterator[dict]:
-        """Everything emitted for an iterable of entities."""
-        for entity in entities:
-            yield from self._run(entity, None)[0]
-
-    def _run(self, entity: Any, previous: Any) -> tuple[list[dict], str | None]:
+        This is the hot path of every run, so it is written out flat.
+        """
         if type(entity) is not dict:
             raise DtlInputError(
                 f"an entity must be a JSON object, got {type(entity).__name__}", code="invalid-entity"
             )
         env = self.env
+        self.last_stop = None
         if self._trigger is not None and not self._trigger(entity, env):
-            return [entity], None
+            return [entity]
         created: list = []
         env.created = created
         env.previous = previous
-        entity_id = entity.get("_id")
-        env.entity_id = entity_id
-        env.depth = 0
         # One root context per Transform, reset per entity (cheaper than a
-        # new object; a Transform runs one entity at a time).
+        # new object; a Transform runs one entity at a time). ctx.item and
+        # env.depth are always restored by the code that changes them.
         ctx = self._ctx
         ctx.S = entity
-        ctx.T = {}
-        ctx.item = None
+        target = ctx.T = {}
         try:
             self._run_default(ctx)
         except Stop as stop:
-            return created, stop.kind
+            self.last_stop = stop.kind
+            return created
         except DtlError as e:
-            raise e.located(entity_id=entity_id, file=self.file)
+            raise e.located(entity_id=entity.get("_id"), file=self.file)
         except RecursionError:
             raise DtlRuntimeError(
-                "data or rules nested too deeply", code="too-deep", entity_id=entity_id, file=self.file
+                "data or rules nested too deeply", code="too-deep", entity_id=entity.get("_id"),
+                file=self.file,
             ) from None
-        target = ctx.T
         if type(target.get("_id")) is not str:
             if env.id_required:
                 raise DtlRuntimeError(
                     "the target entity has no string _id (add one, e.g. [\"copy\", \"_id\"], "
                     "or set id_required to false)",
                     code="missing-id",
-                    entity_id=entity_id,
+                    entity_id=entity.get("_id"),
                     file=self.file,
                 )
-            return created, None
+            return created
         created.append(target)
-        return created, None
+        return created
+
+    def transform_for_sink(self, entity: Any, *, previous: Any = None) -> list[dict]:
+        """Like transform, but a filtered entity is emitted with ``_filtered: true``
+        (what a dataset sink receives, so it can delete an earlier version)."""
+        out = self.transform(entity, previous=previous)
+        if self.last_stop == "filter":
+            out.append({"_id": entity.get("_id"), "_filtered": True})
+        return out
+
+    def run(self, entities: Iterable[Any]) -> Iterator[dict]:
+        """Everything emitted for an iterable of entities."""
+        transform = self.transform
+        for entity in entities:
+            yield from transform(entity)
+
+    def _run(self, entity: Any, previous: Any) -> tuple[list[dict], str | None]:
+        """(emitted entities, "filter"/"discard"/None): transform plus how it stopped."""
+        out = self.transform(entity, previous=previous)
+        return out, self.last_stop
 
 
 def _trigger(trigger_on: dict, compiler: Compiler, base_pointer: str):

@@ -271,18 +271,21 @@ def _round_float_text(n: float, digits: int):
     tests/test_fast_paths.py checks this against the exact path.
     """
     scaled = n * _POWERS_OF_TEN[digits + 1]
-    if not -2.2e16 < scaled < 2.2e16:
+    if not -FAST_ROUND_LIMIT < scaled < FAST_ROUND_LIMIT:
         # |n| * 10**N must stay below 2**51, so that the float's spacing (ulp)
         # is finer than the 10**-N grid; else a short repr padded with zeros
         # (8589934592.679688 at 7 places) differs from the binary value.
         return None
     nearest = round(scaled)
-    if nearest % 10 == 5 and abs(scaled - nearest) <= 1e-9 * (abs(scaled) + 1.0):
+    if nearest % 10 == 5 and abs(scaled - nearest) <= TIE_TOLERANCE * (abs(scaled) + 1.0):
         return None
     return "~f" + ("%.*f" % (digits, n))
 
 
 _POWERS_OF_TEN = [10.0**i for i in range(18)]
+# Shared with the inline form of round in codegen.py.
+FAST_ROUND_LIMIT = 2.2e16
+TIE_TOLERANCE = 1e-9
 
 
 def _rounder(name: str, mode: str):
