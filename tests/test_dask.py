@@ -10,7 +10,7 @@ from distributed import Client, LocalCluster
 from dtlpy.dask import map_pipe, run_file_dask
 from dtlpy.errors import DtlError
 from dtlpy.parallel import TransformSpec
-from dtlpy.stream import RecordError
+from dtlpy.runner import RecordError
 
 RULES = {"default": [["copy", "_id"], ["add", "name", ["upper", "_S.name"]], ["add", "n", "_S.n"]]}
 

@@ -9,7 +9,9 @@ import pytest
 import dtlpy.stream as stream
 from dtlpy.errors import DtlError, DtlInputError
 from dtlpy.parallel import TransformSpec
-from dtlpy.stream import RecordError, dumps, loads, read_records, run_file
+import dtlpy.runner as runner
+from dtlpy.runner import RecordError, run_file
+from dtlpy.stream import dumps, loads, read_records
 
 RULES = {"default": [["copy", "_id"], ["copy", "big"], ["add", "name", ["upper", "_S.name"]]]}
 

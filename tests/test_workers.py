@@ -6,7 +6,7 @@ import pytest
 
 from dtlpy.errors import DtlError
 from dtlpy.parallel import TransformSpec, map_chunks
-from dtlpy.stream import RecordError, run_file
+from dtlpy.runner import RecordError, run_file
 
 # Some entities are filtered out, so chunks differ in size and order is easy to break.
 RULES = {

@@ -26,7 +26,8 @@ from typing import Any, Iterable
 
 from .errors import DtlInputError
 from .parallel import TransformSpec
-from .stream import ChunkResult, EntityWriter, RecordError, RejectWriter, RunStats, process_chunk
+from .runner import RecordError, RunStats
+from .stream import ChunkResult, EntityWriter, RejectWriter, process_chunk
 
 _local = threading.local()
 

@@ -227,7 +227,7 @@ def run_from_args(args, spec: TransformSpec, input_path: str) -> int:
             on_error=args.on_error, reject_path=args.reject,
         )
         return 0
-    from .stream import run_file
+    from .runner import run_file
 
     run_file(
         spec, input_path, args.output,

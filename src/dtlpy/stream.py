@@ -6,9 +6,8 @@ still unparsed, so parsing can happen in whichever process runs the
 transform (see :mod:`dtlpy.parallel`) and a bad record can be reported or
 rejected with its line number and exact text.
 
-Output is a JSON array or JSON Lines, written through
-:func:`dtlpy.io.atomic_write` so an error or Ctrl-C never leaves a partial
-file behind.
+Writers produce a JSON array or JSON Lines and a reject file; the run
+itself (atomic output, progress, bad-record policy) is :mod:`dtlpy.runner`.
 
 >>> import io
 >>> [r for r in read_records(io.BytesIO(b'[{"_id": "a"},\\n {"_id": "b"}]'))]
@@ -22,7 +21,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -473,51 +471,7 @@ class RejectWriter:
             self.fh.write(orjson.dumps(record) + b"\n")
 
 
-# --------------------------------------------------------------------- progress
-
-def progress_bar(total_bytes: int | None, *, enabled: bool | None = None):
-    """A tqdm bar counting input bytes (rate and ETA), or a no-op when stderr
-    is not a terminal (logs and CI stay clean)."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total_bytes or None,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        desc="dtlpy run",
-        file=sys.stderr,
-        dynamic_ncols=True,
-        smoothing=0.1,
-    )
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def set_postfix_str(self, s, refresh=True):
-        pass
-
-    def close(self):
-        pass
-
-
-# --------------------------------------------------------------------- a run
-
-def _is_regular(fh) -> bool:
-    import os
-    import stat
-
-    try:
-        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
-    except (OSError, AttributeError, ValueError):
-        return False
-
+# --------------------------------------------------------------------- file names
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jl")
 
@@ -528,113 +482,3 @@ def format_for_path(path: str | None, default: str) -> str:
     if not path or path == "-":
         return default
     return "jsonl" if str(path).lower().endswith(_JSONL_SUFFIXES) else "json"
-
-
-@dataclass
-class RunStats:
-    entities_in: int = 0
-    entities_out: int = 0
-    rejected: int = 0
-    bytes_in: int = 0
-
-
-class RecordError(DtlError):
-    """A bad input record (or one the rules failed on), with its line number."""
-
-    code = "invalid-input"
-
-
-MAX_REPORTED = 20  # per-record messages on stderr before only counting
-
-
-def run_file(
-    spec,
-    input_path: str,
-    output_path: str | None = None,
-    *,
-    input_format: str | None = None,
-    output_format: str | None = None,
-    workers: int = 1,
-    on_error: str = "stop",
-    reject_path: str | None = None,
-    progress: bool | None = None,
-    chunk_size: int = RECORDS_PER_CHUNK,
-    block_bytes: int = CHUNK_BYTES,
-    log: IO[str] | None = None,
-) -> RunStats:
-    """Stream ``input_path`` through the transform ``spec`` describes.
-
-    ``spec`` is a :class:`dtlpy.parallel.TransformSpec`; it is compiled here
-    first, so rule errors surface before any data is read or written.
-    ``on_error="stop"`` raises :class:`RecordError` at the first bad record
-    (no output file is left); ``"skip"`` reports each bad record on ``log``
-    (stderr) and writes it to ``reject_path`` if given, then goes on.
-    """
-    import os
-    from contextlib import ExitStack
-
-    from .io import atomic_write
-    from .parallel import map_chunks
-
-    if on_error not in ("stop", "skip"):
-        raise DtlInputError(f"--on-error must be stop or skip, not {on_error!r}", code="invalid-argument")
-    if reject_path and on_error != "skip":
-        raise DtlInputError("--reject needs --on-error skip", code="invalid-argument")
-    log = log if log is not None else sys.stderr
-    transform = spec.build() if workers <= 1 else None
-    if workers > 1:
-        spec.build()  # compile errors now, in the parent, not in every worker
-    stats = RunStats()
-    source = "<stdin>" if input_path == "-" else str(input_path)
-    with ExitStack() as stack:
-        if input_path == "-":
-            fin = sys.stdin.buffer
-            total = None
-        else:
-            try:
-                fin = stack.enter_context(open(input_path, "rb"))
-            except FileNotFoundError:
-                raise DtlInputError(f"no such file: {input_path}", code="file-not-found", file=source) from None
-            except OSError as e:
-                raise DtlInputError(f"cannot read {input_path}: {e}", code="unreadable-file", file=source) from None
-            total = os.fstat(fin.fileno()).st_size
-        in_fmt = input_format or sniff_format(fin)
-        out_fmt = output_format or format_for_path(output_path, "json")
-        if output_path and output_path != "-":
-            fout = stack.enter_context(atomic_write(output_path, "wb"))
-        else:
-            fout = sys.stdout.buffer
-        writer = EntityWriter(fout, out_fmt)
-        rejects = RejectWriter(stack.enter_context(atomic_write(reject_path, "wb")) if reject_path else None, source)
-        bar = progress_bar(total, enabled=progress)
-        stack.callback(bar.close)
-        if in_fmt == "jsonl" and workers > 1 and total is not None and _is_regular(fin):
-            chunks: Iterable = file_ranges(os.path.abspath(input_path), total, block_bytes)
-        elif in_fmt == "jsonl":
-            chunks = jsonl_blocks(fin, block_bytes)
-        else:
-            chunks = chunked(read_records(fin, in_fmt), chunk_size)
-        lines_before = 0  # newlines before the current FileRange
-        for result in map_chunks(spec, chunks, workers=workers, transform=transform):
-            if result.newlines is not None:
-                result.rejects = [(lines_before + n, *rest) for n, *rest in result.rejects]
-                lines_before += result.newlines
-            for lineno, raw, code, message in result.rejects:
-                if on_error == "stop":
-                    raise RecordError(f"line {lineno}: {message}", code=code, file=source)
-                rejects.write(lineno, raw, code, message)
-                if rejects.count <= MAX_REPORTED:
-                    print(f"dtlpy: skipped {source} line {lineno}: {message}", file=log)
-            writer.write_chunk(result)
-            stats.entities_in += result.n_in - len(result.rejects)
-            stats.entities_out += result.n_out
-            stats.bytes_in += result.n_bytes
-            bar.set_postfix_str(f"{stats.entities_in:,} entities", refresh=False)
-            bar.update(result.n_bytes)
-        writer.close()
-        fout.flush()
-        stats.rejected = rejects.count
-        if rejects.count:
-            where = f" (written to {reject_path})" if reject_path else ""
-            print(f"dtlpy: {rejects.count} bad record(s) skipped{where}", file=log)
-    return stats
