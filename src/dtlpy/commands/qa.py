@@ -75,12 +75,22 @@ def _short(cell: str, width: int = 60) -> str:
     return ", ".join(shown) + f" +{len(names) - len(shown)} more"
 
 
+def _clip(cell: str, width: int = 70) -> str:
+    """Long prose cells: cut at a word boundary (the other formats keep them whole)."""
+    cell = str(cell)
+    if len(cell) <= width:
+        return cell
+    return cell[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
 def render_text(report) -> str:
     out = []
     for sec in report.sections:
         out += [sec.title, "=" * len(sec.title)]
+        shorten = [_short if col == "Cases" else _clip for col in sec.columns]
         out += _table(["Status", *sec.columns],
-                      [[MARK.get(r.status, r.status), *map(_short, r.cells)] for r in sec.rows])
+                      [[MARK.get(r.status, r.status), *(f(c) for f, c in zip(shorten, r.cells))]
+                       for r in sec.rows])
         out.append("")
     failures = [(t, x) for sec in report.sections for t, x in sec.failures]
     if failures:
