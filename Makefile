@@ -26,7 +26,11 @@ nightly: setup
 	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest
 
 bench: setup
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python bench/benchmark.py
+
+check: setup
+	$(BIN)/dtlpy check dtl/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info src/*.egg-info
