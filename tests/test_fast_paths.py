@@ -34,6 +34,12 @@ def test_float_rounding_ties_take_the_exact_path():
     assert dtlpy.evaluate(["round", 2, 2.675]) == "~f2.68"
     assert dtlpy.evaluate(["round", 1, 0.25]) == "~f0.2"
     assert dtlpy.evaluate(["round", 1, -0.35]) == "~f-0.4"
+    # A tie just inside the fast path's range still takes the exact path.
+    assert dtl_math._round_float_text(99999999.95, 1) is None
+    assert dtlpy.evaluate(["round", 1, 99999999.95]) == "~f100000000.0"
+    # Fast and exact paths through a whole rule (generated code) agree too.
+    t = dtlpy.compile({"default": [["add", "_id", "x"], ["add", "r", ["round", 1, "_S.v"]]]})
+    assert [t.transform({"v": v})[0]["r"] for v in (0.25, 2.675, 0.05, 1.2345)] == ["~f0.2", "~f2.7", "~f0.0", "~f1.2"]
 
 
 _RULES = {

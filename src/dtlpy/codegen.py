@@ -267,16 +267,16 @@ def _inline_round(g: _Gen, impl: str, parts: list[str], args: list) -> str | Non
     # float unless it is near a tie in decimal place DIGITS+1 or too large.
     if len(args) != 2 or type(args[0]) is not int or not 0 < args[0] < 16:
         return None
-    from .functions.math import FAST_ROUND_LIMIT, TIE_TOLERANCE
+    from .functions.math import FAST_ROUND_LIMIT, TIE_BAND
 
     digits = args[0]
-    a, s, r = g.temp(), g.temp(), g.temp()
+    a, s = g.temp(), g.temp()
     scale = g.const(10.0 ** (digits + 1))
     fmt = g.const(f"~f%.{digits}f")
     return (
         f"({fmt} % {a} if type({a} := {parts[1]}) is float"
         f" and -{FAST_ROUND_LIMIT!r} < ({s} := {a} * {scale}) < {FAST_ROUND_LIMIT!r}"
-        f" and (({r} := round({s})) % 10 != 5 or abs({s} - {r}) > {TIE_TOLERANCE!r} * (abs({s}) + 1.0))"
+        f" and not {5.0 - TIE_BAND!r} < {s} % 10.0 < {5.0 + TIE_BAND!r}"
         f" else {impl}({parts[0]}, {a}))"
     )
 

@@ -266,26 +266,27 @@ def _round_float_text(n: float, digits: int):
     float's exact binary value, and the two agree except when the repr ends
     exactly on a tie (``...5`` in decimal place N+1): any rounding boundary
     between the binary value and its repr would itself be a shorter repr.
-    So: when n * 10**(N+1) is (nearly) an integer ending in 5, take the exact
+    So: when s = n * 10**(N+1) is near an integer ending in 5, take the exact
     path; otherwise formatting gives the same digits, several times faster.
+
+    Keeping |s| below 1e12 makes both tests cheap and safe: the float's
+    spacing is then far finer than the 10**-N grid (a short repr padded with
+    zeros equals the binary value's digits), and a true tie puts s within
+    |s| * 2**-52 < 2.3e-4 of it, inside the band ``TIE_BAND`` (fmod is exact).
     tests/test_fast_paths.py checks this against the exact path.
     """
     scaled = n * _POWERS_OF_TEN[digits + 1]
     if not -FAST_ROUND_LIMIT < scaled < FAST_ROUND_LIMIT:
-        # |n| * 10**N must stay below 2**51, so that the float's spacing (ulp)
-        # is finer than the 10**-N grid; else a short repr padded with zeros
-        # (8589934592.679688 at 7 places) differs from the binary value.
         return None
-    nearest = round(scaled)
-    if nearest % 10 == 5 and abs(scaled - nearest) <= TIE_TOLERANCE * (abs(scaled) + 1.0):
+    if 5.0 - TIE_BAND < scaled % 10.0 < 5.0 + TIE_BAND:
         return None
     return "~f" + ("%.*f" % (digits, n))
 
 
 _POWERS_OF_TEN = [10.0**i for i in range(18)]
 # Shared with the inline form of round in codegen.py.
-FAST_ROUND_LIMIT = 2.2e16
-TIE_TOLERANCE = 1e-9
+FAST_ROUND_LIMIT = 1e12
+TIE_BAND = 1e-3
 
 
 def _rounder(name: str, mode: str):
