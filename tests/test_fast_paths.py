@@ -92,3 +92,32 @@ def test_generated_rule_agrees_with_closures(entity):
             return ("error", e.code, e.pointer)
 
     assert outcome(fast) == outcome(reference)
+
+
+def test_pathological_wildcards_finish_quickly():
+    """Patterns with many stars match by automaton, never by exponential backtracking."""
+    import time
+
+    text = "a" * 3000
+    pattern = "*a*a*a*a*a*a*a*a*a*a*b"
+    started = time.process_time()
+    assert dtlpy.evaluate(["matches", pattern, text]) is False
+    rules = {"default": [["add", "_id", "x"], ["copy", pattern]]}
+    assert dtlpy.compile(rules).transform({text: 1, text + "b": 2}) == [{"_id": "x", text + "b": 2}]
+    ni = dtlpy.compile(rules, pipe={"namespaced_identifiers": True, "namespaces": {"property": "p"}})
+    out = ni.transform({"x:" + text: 1, "x:" + text + "b": 2})[0]
+    assert "x:" + text not in out and out["x:" + text + "b"] == 2
+    # Generous bound: the automaton takes milliseconds; backtracking would take years.
+    assert time.process_time() - started < 5
+
+
+@given(st.text(alphabet="ab:*?", max_size=8), st.text(alphabet="ab:", max_size=10), st.booleans())
+def test_wildcard_automaton_agrees_with_regex(pattern, text, colon_ok):
+    import re
+
+    from dtlpy import wildcards
+
+    toks = wildcards.tokens(pattern, colon_ok)
+    expected = re.fullmatch(wildcards._regex(toks), text, re.DOTALL) is not None
+    assert wildcards._automaton(toks)(text) == expected
+    assert wildcards.compile_tokens(toks)(text) == expected

@@ -17,8 +17,9 @@ Two escapes apply to names written in rules:
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
+
+from .wildcards import compile_tokens, compile_wildcard, literal_tokens, tokens
 
 __all__ = [
     "split_key",
@@ -95,38 +96,36 @@ def has_wildcards(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern
 
 
-def _wildcard_regex(pattern: str, colon_free: bool = False) -> str:
-    """Only ``*`` and ``?`` are special (unlike fnmatch, ``[`` is literal).
-    In the identifier part of a namespaced pattern they never match a colon."""
-    star, one = ("[^:]*", "[^:]") if colon_free else (".*", ".")
-    return "".join(star if ch == "*" else one if ch == "?" else re.escape(ch) for ch in pattern)
+def _pattern_test(pattern: str, ni_mode: bool, property_ns: str) -> Callable[[str], bool]:
+    """A predicate matching the whole property name for one pattern.
 
-
-def _pattern_regex(pattern: str, ni_mode: bool, property_ns: str) -> str:
-    """Regex source matching the whole property name for one pattern."""
+    In NI mode the last colon separates namespace and identifier, and the
+    identifier's wildcards never match a colon (see wildcards.py).
+    """
     if not ni_mode:
-        return _wildcard_regex(pattern)
+        return compile_wildcard(pattern)
     if pattern.startswith("::"):
-        return _wildcard_regex(pattern[2:])
+        return compile_wildcard(pattern[2:])
     if pattern.startswith(":"):
-        return re.escape(property_ns + ":") + _wildcard_regex(pattern[1:], True)
+        return compile_tokens(literal_tokens(property_ns + ":") + tokens(pattern[1:], colon_ok=False))
     ns, ident = split_key(pattern)
     if ns is None:
-        # Unqualified: the identifier in any namespace (or none).
-        return "(?:.*:)?" + _wildcard_regex(ident, True)
-    return _wildcard_regex(ns) + ":" + _wildcard_regex(ident, True)
+        # Unqualified: the identifier in any namespace (or none). The
+        # identifier holds no colon, so it is what follows the name's last one.
+        ident_test = compile_tokens(tokens(ident, colon_ok=False))
+        return lambda name: ident_test(name.rpartition(":")[2])
+    return compile_tokens(tokens(ns) + literal_tokens(":") + tokens(ident, colon_ok=False))
 
 
 def compile_patterns(patterns: list[str], *, ni_mode: bool, property_ns: str) -> Callable[[str], bool]:
-    """A predicate ``matches(name)`` for a list of wildcard patterns, compiled
-    once into one regex (full-name match, DOTALL)."""
+    """A predicate ``matches(name)`` for a list of wildcard patterns (full-name
+    match), compiled once; safe from catastrophic backtracking."""
     if not patterns:
         return lambda name: False
-    rx = re.compile(
-        "(?s:" + "|".join(f"(?:{_pattern_regex(p, ni_mode, property_ns)})" for p in patterns) + r")\Z"
-    )
-    match = rx.match
-    return lambda name: match(name) is not None
+    tests = [_pattern_test(p, ni_mode, property_ns) for p in patterns]
+    if len(tests) == 1:
+        return tests[0]
+    return lambda name: any(test(name) for test in tests)
 
 
 # ---------------------------------------------------------------- pipe rewrites

@@ -8,11 +8,10 @@ characters to strip, ...) must be a string; anything else is a type error.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 
 from ..registry import Registry
 from ..values import TAGS, as_list, first, is_plain_string
+from ..wildcards import compile_wildcard
 from .convert import DROP, int_arg, map_values, string_arg, string_cast
 
 registry = Registry()
@@ -173,20 +172,6 @@ def rjust(width, fill, values):
     return _justify(width, fill, values, str.rjust)
 
 
-@lru_cache(maxsize=256)
-def wildcard(pattern: str) -> re.Pattern:
-    """A compiled regex for a wildcard pattern: ``*`` any run, ``?`` one character."""
-    parts = []
-    for ch in pattern:
-        if ch == "*":
-            parts.append(".*")
-        elif ch == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(ch))
-    return re.compile("".join(parts), re.DOTALL)
-
-
 @registry.eager("matches", 2, signature="PATTERN VALUES")
 def matches(pattern, values):
     """True if there are values and every one is a string matching the
@@ -199,8 +184,8 @@ def matches(pattern, values):
     values = as_list(values)
     if not values:
         return False
-    rx = wildcard(pattern)
-    return all(is_plain_string(v) and rx.fullmatch(v) is not None for v in values)
+    test = compile_wildcard(pattern)
+    return all(is_plain_string(v) and test(v) for v in values)
 
 
 @registry.eager("replace", 2, 3, signature="(REPLACEMENTS | OLD NEW) VALUES")
