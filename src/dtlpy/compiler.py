@@ -178,6 +178,11 @@ class Compiler:
         file = self.file
 
         def wrap(exc: Exception) -> DtlError:
+            if isinstance(exc, MemoryError):
+                return DtlRuntimeError(
+                    f"{name!r}: the result is too large", code="value-too-large", pointer=ptr,
+                    file=file, fragment=node,
+                )
             if isinstance(exc, RecursionError):
                 return DtlRuntimeError(
                     f"{name!r}: value nested too deeply", code="too-deep", pointer=ptr, file=file,
@@ -266,6 +271,11 @@ class Compiler:
                 raise DtlRuntimeError(
                     f"{name!r}: nested too deeply", code="too-deep", pointer=ptr, file=file,
                     fragment=node,
+                ) from None
+            except MemoryError:
+                raise DtlRuntimeError(
+                    f"{name!r}: the result is too large", code="value-too-large", pointer=ptr,
+                    file=file, fragment=node,
                 ) from None
             except Exception as e:
                 raise DtlTypeError(
