@@ -198,15 +198,23 @@ def _refs_rebound(node: Any, scope: Scope, out: set) -> None:
 
 
 class Step:
-    """Bind ``alias`` by joining ``from_side`` (bound units) to ``index_side``."""
+    """Bind ``alias`` by joining bound units to it.
 
-    __slots__ = ("alias", "dataset_id", "from_side", "index_side", "filters", "subset")
+    ``alts`` holds ``(from_side, index_side)`` pairs; a row's candidates are
+    the union of what each pair finds. A step from a top-level join has one
+    pair and drops rows without a match; an *optional* step (an alias only
+    joined inside an ``or``/``and`` where clause) may have several pairs and
+    binds the alias to null when none matches, leaving the decision to the
+    clause, which is then a filter.
+    """
 
-    def __init__(self, alias, dataset_id, from_side, index_side):
+    __slots__ = ("alias", "dataset_id", "alts", "optional", "filters", "subset")
+
+    def __init__(self, alias, dataset_id, from_side, index_side, optional=False):
         self.alias = alias
         self.dataset_id = dataset_id
-        self.from_side = from_side
-        self.index_side = index_side
+        self.alts = [(from_side, index_side)]
+        self.optional = optional
         self.filters: list = []
         self.subset = None
 
@@ -264,27 +272,54 @@ def _compile_spec(c, spec: Any, ptr: str, is_last: bool) -> Spec:
     else:
         raise bad('"where" must be an expression or a list of expressions')
 
-    # Split the clauses into joins and filters.
-    joins: list = []
-    filters: list = []  # (units, closure)
-    pairs: set = set()
+    # Top-level "and" clauses are the same as listing their parts.
+    flat: list = []
     for i, clause in enumerate(clauses):
         cptr = pointer(ptr, "where", i) if clauses is where else pointer(ptr, "where")
         if type(clause) is not list:
             raise bad("a where clause must be an expression", cptr, clause)
-        if len(clause) == 3 and clause[0] == "eq":
-            left, right = _refs(clause[1], scope, set(), c.functions), _refs(clause[2], scope, set(), c.functions)
-            if len(left) == 1 and len(right) == 1 and left != right:
-                (u,), (v,) = left, right
-                pair = frozenset((u, v))
-                if pair not in pairs:
-                    pairs.add(pair)
-                    joins.append((u, v, _compile(c, clause[1], pointer(cptr, 1), scope),
-                                  _compile(c, clause[2], pointer(cptr, 2), scope)))
-                    continue
-        filters.append((_refs(clause, scope, set(), c.functions) - {ROOT}, _compile(c, clause, cptr, scope)))
+        _flatten_and(clause, cptr, flat)
 
-    # Follow joins breadth-first from the context.
+    def join_units(node):
+        """(u, v) when ``node`` is an eq joining two different units, else None."""
+        if type(node) is list and len(node) == 3 and node[0] == "eq":
+            left, right = _refs(node[1], scope, set(), c.functions), _refs(node[2], scope, set(), c.functions)
+            if len(left) == 1 and len(right) == 1 and left != right:
+                return next(iter(left)), next(iter(right))
+        return None
+
+    # Split the clauses into joins and filters.
+    joins: list = []
+    filters: list = []  # (units, closure)
+    nested: list = []  # (u, v, node, ptr): joins inside or/and clauses
+    pairs: set = set()
+    rest: list = []
+    for clause, cptr in flat:
+        units = join_units(clause)
+        if units is not None and frozenset(units) not in pairs:
+            u, v = units
+            pairs.add(frozenset(units))
+            joins.append((u, v, _compile(c, clause[1], pointer(cptr, 1), scope),
+                          _compile(c, clause[2], pointer(cptr, 2), scope)))
+        else:
+            rest.append((clause, cptr, units))
+
+    def nested_join_units(node):
+        # A join eq inside and/or is tested by overlap unless its pair is
+        # already joined at the top level (then it is a plain eq, as there).
+        units = join_units(node)
+        return units if units is not None and frozenset(units) not in pairs else None
+
+    for clause, cptr, units in rest:
+        refs = _refs(clause, scope, set(), c.functions) - {ROOT}
+        if units is not None:  # a second join between the same pair: a plain eq
+            filters.append((refs, _compile(c, clause, cptr, scope)))
+            continue
+        _nested_joins(clause, cptr, nested_join_units, nested)
+        filters.append((refs, _compile_condition(c, clause, cptr, scope, nested_join_units)))
+
+    # Follow joins breadth-first from the context; aliases that only
+    # nested joins reach are bound optionally, after all plain joins.
     bound = {ROOT}
     steps: list[Step] = []
     pending = list(joins)
@@ -299,6 +334,22 @@ def _compile_spec(c, spec: Any, ptr: str, is_last: bool) -> Spec:
                 steps.append(Step(v, datasets[v], su, sv))
                 bound.add(v)
                 pending.remove(j)
+                progress = True
+                break
+        if progress:
+            continue
+        for u, v, node, nptr in nested:
+            if (u in bound) != (v in bound):
+                alias = v if u in bound else u
+                step = Step(alias, datasets[alias], None, None, optional=True)
+                step.alts = []
+                for u2, v2, node2, nptr2 in nested:
+                    if alias in (u2, v2) and ({u2, v2} - {alias}) <= bound:
+                        sides = (_compile(c, node2[1], pointer(nptr2, 1), scope),
+                                 _compile(c, node2[2], pointer(nptr2, 2), scope))
+                        step.alts.append(sides if v2 == alias else sides[::-1])
+                steps.append(step)
+                bound.add(alias)
                 progress = True
                 break
     missing = [a for a in datasets if a not in bound]
@@ -348,6 +399,43 @@ def _compile_spec(c, spec: Any, ptr: str, is_last: bool) -> Spec:
     return out
 
 
+def _flatten_and(clause, cptr, out: list) -> None:
+    if type(clause) is list and clause and clause[0] == "and":
+        for i, part in enumerate(clause[1:]):
+            if type(part) is list:
+                _flatten_and(part, pointer(cptr, i + 1), out)
+                continue
+            out.append((part, pointer(cptr, i + 1)))
+        return
+    out.append((clause, cptr))
+
+
+def _nested_joins(node, nptr, join_units, out: list) -> None:
+    """Join eqs inside the and/or structure of a where clause."""
+    if type(node) is not list or not node or node[0] not in ("and", "or"):
+        return
+    for i, part in enumerate(node[1:]):
+        units = join_units(part)
+        if units is not None:
+            out.append((*units, part, pointer(nptr, i + 1)))
+        else:
+            _nested_joins(part, pointer(nptr, i + 1), join_units, out)
+
+
+def _compile_condition(c, node, cptr, scope, join_units):
+    """A where clause as a filter; its and/or structure is kept so that join
+    eqs inside it test overlap (as joins do) rather than exact equality."""
+    if type(node) is list and node and node[0] in ("and", "or") and len(node) > 1:
+        parts = [_compile_condition(c, n, pointer(cptr, i + 1), scope, join_units) for i, n in enumerate(node[1:])]
+        if node[0] == "and":
+            return lambda ctx: all(truthy(f(ctx)) for f in parts)
+        return lambda ctx: any(truthy(f(ctx)) for f in parts)
+    if join_units(node) is not None:
+        return _overlap_filter(_compile(c, node[1], pointer(cptr, 1), scope),
+                               _compile(c, node[2], pointer(cptr, 2), scope))
+    return _compile(c, node, cptr, scope)
+
+
 def _overlap_filter(su, sv):
     def overlap(ctx):
         a = {hashable_key(x) for x in as_list(su(ctx)) if x is not None}
@@ -359,23 +447,23 @@ def _overlap_filter(su, sv):
 # ---------------------------------------------------------------- running a spec
 
 
-def _index(ctx, spec: Spec, step: Step, ds: Dataset) -> dict:
+def _index(ctx, spec: Spec, step: Step, ds: Dataset, index_side) -> dict:
     env = ctx.env
-    key = ("hops-index", id(step))
+    key = ("hops-index", id(index_side))
     entry = env.indexes.get(key)
-    if _fresh(entry, ds.source) and entry[3] is step:
+    if _fresh(entry, ds.source) and entry[3] is index_side:
         return entry[2]
     index: dict = {}
     for pos, entity in enumerate(ds.entities):
         seen = set()
-        for value in as_list(spec.scope.evaluate(step.index_side, ctx, {step.alias: entity})):
+        for value in as_list(spec.scope.evaluate(index_side, ctx, {step.alias: entity})):
             if value is None:
                 continue
             k = hashable_key(value)
             if k not in seen:
                 seen.add(k)
                 index.setdefault(k, []).append(pos)
-    env.indexes[key] = (ds.source, len(ds.source), index, step)
+    env.indexes[key] = (ds.source, len(ds.source), index, index_side)
     return index
 
 
@@ -406,14 +494,23 @@ def _rows(spec: Spec, ctx) -> list[dict]:
     rows: list[dict] = [{}]
     for step in spec.steps:
         ds = dataset(ctx.env, step.dataset_id)
-        index = _index(ctx, spec, step, ds)
+        indexes = [(from_side, _index(ctx, spec, step, ds, index_side)) for from_side, index_side in step.alts]
         allowed = _subset_positions(ctx, step, ds) if step.subset else None
         new_rows = []
         for row in rows:
             positions: set = set()
-            for value in as_list(scope.evaluate(step.from_side, ctx, row)):
-                if value is not None:
-                    positions.update(index.get(hashable_key(value), ()))
+            for from_side, index in indexes:
+                for value in as_list(scope.evaluate(from_side, ctx, row)):
+                    if value is not None:
+                        positions.update(index.get(hashable_key(value), ()))
+            if allowed is not None:
+                positions &= allowed
+            if not positions and step.optional:
+                candidate = dict(row)
+                candidate[step.alias] = None
+                if all(truthy(scope.evaluate(f, ctx, candidate)) for f in step.filters):
+                    new_rows.append(candidate)
+                continue
             for pos in sorted(positions):
                 if allowed is None or pos in allowed:
                     candidate = dict(row)
