@@ -56,6 +56,23 @@ class Registry:
             raise RuntimeError(f"built-in {entry.name!r} registered twice")
         self.entries[entry.name] = entry
 
+    def _decorator(self, kind: str, name: str, min_args: int, max_args: int | None, **extra):
+        def deco(fn):
+            self._add(
+                Builtin(
+                    name,
+                    min_args,
+                    min_args if max_args == -1 else max_args,
+                    kind,
+                    fn,
+                    doc=(fn.__doc__ or "").strip(),
+                    **extra,
+                )
+            )
+            return fn
+
+        return deco
+
     def eager(
         self,
         name: str,
@@ -66,23 +83,7 @@ class Registry:
         signature: str = "",
     ):
         """Register ``impl(*values)``; ``max_args=-1`` means same as min."""
-
-        def deco(fn):
-            self._add(
-                Builtin(
-                    name,
-                    min_args,
-                    min_args if max_args == -1 else max_args,
-                    "eager",
-                    fn,
-                    pure,
-                    signature,
-                    (fn.__doc__ or "").strip(),
-                )
-            )
-            return fn
-
-        return deco
+        return self._decorator("eager", name, min_args, max_args, pure=pure, signature=signature)
 
     def special(
         self,
@@ -95,24 +96,10 @@ class Registry:
         function_args: tuple[int, ...] = (),
     ):
         """Register a compile hook ``hook(c, args, ptr) -> closure(ctx)``."""
-
-        def deco(fn):
-            self._add(
-                Builtin(
-                    name,
-                    min_args,
-                    min_args if max_args == -1 else max_args,
-                    "special",
-                    fn,
-                    pure,
-                    signature,
-                    (fn.__doc__ or "").strip(),
-                    function_args,
-                )
-            )
-            return fn
-
-        return deco
+        return self._decorator(
+            "special", name, min_args, max_args, pure=pure, signature=signature,
+            function_args=function_args,
+        )
 
     def transform(
         self, name: str, min_args: int, max_args: int | None = -1, *, signature: str = ""
@@ -121,23 +108,14 @@ class Registry:
 
         The closure mutates ``ctx.T`` (or emits entities) and returns nothing.
         """
+        return self._decorator("transform", name, min_args, max_args, pure=False, signature=signature)
 
-        def deco(fn):
-            self._add(
-                Builtin(
-                    name,
-                    min_args,
-                    min_args if max_args == -1 else max_args,
-                    "transform",
-                    fn,
-                    False,
-                    signature,
-                    (fn.__doc__ or "").strip(),
-                )
-            )
-            return fn
 
-        return deco
+def load_families(package: str, families: tuple[str, ...]) -> dict[str, Builtin]:
+    """Import each family module of a package and merge their registries."""
+    import importlib
+
+    return merge_tables([importlib.import_module(f"{package}.{name}").registry for name in families])
 
 
 def merge_tables(registries: list[Registry]) -> dict[str, Builtin]:

@@ -7,9 +7,7 @@ family, create the module and list it in ``FAMILIES``.
 
 from __future__ import annotations
 
-import importlib
-
-from ..registry import Builtin, merge_tables
+from ..registry import Builtin, load_families
 
 FAMILIES = (
     "core",          # list, literal, if/case/case-eq (expression forms), apply
@@ -36,13 +34,4 @@ FAMILIES = (
     "hops",          # hops, apply-hops, lookup-entity, lookup
 )
 
-
-def _load() -> dict[str, Builtin]:
-    registries = []
-    for name in FAMILIES:
-        module = importlib.import_module(f"{__name__}.{name}")
-        registries.append(module.registry)
-    return merge_tables(registries)
-
-
-FUNCTIONS: dict[str, Builtin] = _load()
+FUNCTIONS: dict[str, Builtin] = load_families(__name__, FAMILIES)

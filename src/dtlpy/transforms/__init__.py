@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from ..registry import Builtin, merge_tables
+from ..registry import Builtin, load_families
 
 FAMILIES = (
     "properties",  # add, add-if, default, copy, remove, rename, merge, merge-union, make-ni
@@ -12,13 +10,4 @@ FAMILIES = (
     "emit",        # create, create-child
 )
 
-
-def _load() -> dict[str, Builtin]:
-    registries = []
-    for name in FAMILIES:
-        module = importlib.import_module(f"{__name__}.{name}")
-        registries.append(module.registry)
-    return merge_tables(registries)
-
-
-TRANSFORMS: dict[str, Builtin] = _load()
+TRANSFORMS: dict[str, Builtin] = load_families(__name__, FAMILIES)
