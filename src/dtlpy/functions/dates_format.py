@@ -2,8 +2,10 @@
 
 The documented tokens are the strftime ones Sesam lists (``%d %e %H %I %m
 %M %p %S %f %y %Y %z %%``); the English month and weekday names (``%b %B
-%a %A``) and the day of the year (``%j``) are understood too, because rules
-written against Python's strftime use them. Any other ``%`` token is an
+%a %A``), the day of the year (``%j``) and the zone name ``%Z`` (reads
+``UTC``, ``GMT`` or ``Z``, meaning UTC; writes ``UTC``) are understood too,
+because rules written against Python's strftime use them (``%Z`` appears in
+published Sesam connector configs). Any other ``%`` token is an
 error (code ``invalid-argument``), found when the rules are compiled if the
 format is a constant.
 
@@ -44,6 +46,7 @@ _PARSE_RE = {
     "y": r"(\d{2})",
     "Y": r"(\d{4})",
     "z": r"(Z|[+-]\d{2}:?\d{2})",
+    "Z": r"(UTC|GMT|Z)",
     "j": r"(\d{1,3})",
     "b": "(" + "|".join(m[:3] for m in MONTHS) + ")",
     "B": "(" + "|".join(MONTHS) + ")",
@@ -155,6 +158,8 @@ def parse_fields(fmt: Format, text: str) -> dict | None:
             fields["year"] = int(raw)
         elif token == "z":
             fields["offset"] = _offset_seconds(raw)
+        elif token == "Z":
+            fields["offset"] = 0
         elif token == "j":
             yday = int(raw)
         elif token in ("b", "B"):
@@ -214,6 +219,11 @@ def format_fields(fmt: Format, f: dict) -> str:
             sign = "-" if off < 0 else "+"
             hours, rest = divmod(abs(off), 3600)
             out.append(f"{sign}{hours:02d}{rest // 60:02d}")
+        elif token == "Z":
+            off = f.get("offset") or 0
+            sign = "-" if off < 0 else "+"
+            hours, rest = divmod(abs(off), 3600)
+            out.append("UTC" if off == 0 else f"UTC{sign}{hours:02d}:{rest // 60:02d}")
         elif token == "j":
             out.append(f"{f['yday']:03d}")
         elif token == "b":
