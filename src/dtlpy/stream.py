@@ -19,6 +19,7 @@ itself (atomic output, progress, bad-record policy) is :mod:`dtlpy.runner`.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -368,22 +369,27 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock") 
     if type(chunk) is FileRange:
         n_bytes = chunk.end - chunk.start
         chunk, newlines = chunk.load()
-        check_each = zeros in chunk.data.translate(table)
-        chunk = list(chunk.records())
-    elif type(chunk) is LineBlock:
-        n_bytes = len(chunk.data)
+    if type(chunk) is LineBlock:
+        if newlines is None:
+            n_bytes = len(chunk.data)
         # One check for the whole block: usually no record needs the slow parser.
         check_each = zeros in chunk.data.translate(table)
-        chunk = list(chunk.records())
+        # Numbered lines with no Python-level generator (blank ones are skipped below).
+        records: Iterable = zip(itertools.count(chunk.first_line), chunk.data.split(b"\n"))
     else:
         n_bytes = sum(len(raw) for _, raw in chunk)
         check_each = True
-    result = ChunkResult(n_in=len(chunk), n_bytes=n_bytes, newlines=newlines)
+        records = chunk
+    result = ChunkResult(n_bytes=n_bytes, newlines=newlines)
     data = result.data
-    n_out = 0
+    n_in = n_out = 0
     reject = result.rejects.append
     fast_loads, fast_dumps = orjson.loads, orjson.dumps  # locals: this loop is the hot path
-    for lineno, raw in chunk:
+    newline = orjson.OPT_APPEND_NEWLINE
+    for lineno, raw in records:
+        if not raw or raw.isspace():
+            continue
+        n_in += 1
         try:
             if check_each and zeros in raw.translate(table):
                 entity = loads(raw)
@@ -403,11 +409,11 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock") 
             continue
         for value in emitted:
             try:
-                data += fast_dumps(value)
+                data += fast_dumps(value, option=newline)
             except TypeError:  # an integer beyond 64 bits
-                data += dumps(value)
-            data += b"\n"
+                data += dumps(value) + b"\n"
             n_out += 1
+    result.n_in = n_in
     result.n_out = n_out
     return result
 
