@@ -1,6 +1,7 @@
 """The offline node: sources, transforms, sinks, namespaces, scheduler."""
 
 import doctest
+import json
 
 import pytest
 
@@ -184,3 +185,73 @@ def test_unsupported_transform_and_bad_pipe():
     with pytest.raises(DtlError) as e:
         Node([{"source": {}}])
     assert e.value.code == "invalid-pipe"
+
+
+# ---------------------------------------------------------------- patterns from public Sesam configs
+
+
+def test_emit_children_and_conditional_transforms():
+    rules = {"type": "dtl", "rules": {"default": [["copy", "_id"], ["create-child", ["apply", "kid", "_S.kids"]]],
+                                      "kid": [["add", "_id", ["string", "_S."]]]}}
+    cond = {"type": "conditional", "condition": "$ENV(node-env)",
+            "alternatives": {"prod": {"type": "rest"}, "test": [rules, {"type": "emit_children"}]}}
+    node = Node([embedded("p", [{"_id": "a", "kids": [1, 2]}], transform=cond)])
+    node.run()
+    assert sorted(e["_id"] for e in node.dataset("p").latest()) == ["1", "2"]
+
+
+def test_dtl_transform_options_reach_the_node():
+    no_id = {"type": "dtl", "id_required": False, "rules": {"default": [["add", "v", 1]]}}
+    node = Node([embedded("p", [{"_id": "a"}], transform=no_id)])
+    node.run()  # no _id on the target: dropped, not an error
+    assert node.dataset("p").latest() == []
+    trig = {"type": "dtl", "trigger_on": {"value": "go"},
+            "rules": {"default": [["copy", "_id"], ["add", "done", True]]}}
+    node = Node([embedded("q", [{"_id": "a", "_trigger": "go"}, {"_id": "b"}], transform=trig)])
+    node.run()
+    got = {e["_id"]: e.get("done") for e in node.dataset("q").latest()}
+    assert got == {"a": True, "b": None}
+
+
+def test_old_transforms_key_gets_a_hint():
+    with pytest.raises(DtlError) as e:
+        Node([embedded("p", [], transform={"type": "dtl", "transforms": {"default": []}})])
+    assert e.value.code == "missing-rules" and "pre-2017" in str(e.value)
+
+
+def test_skip_unsupported_pipes():
+    pipes = [{"_id": "crm", "source": {"type": "json", "system": "crm", "url": "/people"}},
+             embedded("local", [{"_id": "x", "v": 1}]),
+             {"_id": "enrich", "source": {"type": "dataset", "dataset": "local"}, "transform": [COPY, {"type": "rest"}]},
+             {"_id": "out", "source": {"type": "dataset", "dataset": "crm"}, "transform": COPY}]
+    with pytest.raises(DtlError) as e:
+        Node(pipes)  # by default a node refuses pipes it cannot run
+    assert e.value.code == "unsupported-transform"
+    node = Node(pipes, skip_unsupported=True, strict=False)
+    node.run()
+    assert set(node.skipped) == {"crm", "enrich"}
+    assert "source type 'json'" in node.skipped["crm"] and "'rest'" in node.skipped["enrich"]
+    assert [e["_id"] for e in node.dataset("local").latest()] == ["x"]
+    assert node.read("out") == []
+    with pytest.raises(DtlError) as e:
+        node.pipes["crm"].stage("sink")
+    assert e.value.code == "unsupported-source"
+
+
+def test_unsupported_source_fails_the_run_when_not_skipping():
+    node = Node([{"_id": "crm", "source": {"type": "sql", "table": "t"}}])
+    with pytest.raises(DtlError) as e:
+        node.run()
+    assert e.value.code == "unsupported-source"
+
+
+def test_from_folder_skips_unsupported_and_reads_files_with_a_bom(tmp_path):
+    (tmp_path / "pipes").mkdir()
+    (tmp_path / "pipes" / "crm.conf.json").write_text(json.dumps(
+        {"_id": "crm", "source": {"type": "conditional", "condition": "$ENV(node-env)",
+                                  "alternatives": {"prod": {"type": "sql"}, "test": {"type": "embedded", "entities": [{"_id": "1"}]}}}}))
+    (tmp_path / "pipes" / "erp.conf.json").write_text(json.dumps({"_id": "erp", "source": {"type": "rest"}}))
+    (tmp_path / "test-env.json").write_text("\ufeff" + json.dumps({"node-env": "test"}), encoding="utf-8")
+    node = Node.from_folder(tmp_path)
+    node.run()
+    assert list(node.skipped) == ["erp"] and node.read("crm")[0]["_id"] == "1"

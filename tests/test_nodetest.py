@@ -128,3 +128,18 @@ def test_node_folder_carries_the_dtl_pipes_unchanged():
     # node/pipes holds copies of the six dtl/ pipes so the folder can be lifted onto a node as is
     for path in sorted((ROOT / "dtl").glob("*.conf.json")):
         assert json.loads((ROOT / "node" / "pipes" / path.name).read_text()) == json.loads(path.read_text()), path.name
+
+
+def test_failures_name_the_upstream_pipes_not_run_offline(tmp_path):
+    pipes = tmp_path / "pipes"
+    pipes.mkdir()
+    (pipes / "crm.conf.json").write_text(json.dumps({"_id": "crm", "source": {"type": "json", "system": "s", "url": "/x"}}))
+    (pipes / "mid.conf.json").write_text(json.dumps({"_id": "mid", "source": {"type": "dataset", "dataset": "crm"}}))
+    (pipes / "out.conf.json").write_text(json.dumps(
+        {"_id": "out", "source": {"type": "dataset", "dataset": "mid"}, "sink": {"type": "http_endpoint"}}))
+    (tmp_path / "expected").mkdir()
+    (tmp_path / "expected" / "out.test.json").write_text("{}")
+    (tmp_path / "expected" / "out.json").write_text(json.dumps([{"_id": "1"}]))
+    [result] = run_node_tests(tmp_path)
+    assert result.status == "failed"
+    assert "not run offline upstream" in result.message and "source type 'json'" in result.message

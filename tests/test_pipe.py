@@ -103,6 +103,9 @@ def test_not_a_pipe_object(tmp_path):
     with pytest.raises(dtlpy.DtlInputError) as info:
         dtlpy.load_pipe(write(tmp_path, "y.conf.json", {"_id": "p", "transform": {"type": "dtl"}}))
     assert info.value.code == "missing-rules" and info.value.pointer == "/transform"
+    with pytest.raises(dtlpy.DtlInputError) as info:  # the 2017 spelling, seen in old public configs
+        dtlpy.load_pipe(write(tmp_path, "z.conf.json", {"_id": "p", "transform": {"type": "dtl", "transforms": {}}}))
+    assert info.value.code == "missing-rules" and "pre-2017" in str(info.value)
 
 
 def test_unsupported_transform_type(tmp_path):

@@ -21,6 +21,8 @@ def read_json_file(path: str | os.PathLike) -> Any:
         raise DtlInputError(f"no such file: {p}", code="file-not-found", file=str(p)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise DtlInputError(f"cannot read {p}: {e}", code="unreadable-file", file=str(p)) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte order mark, as Windows editors write (sesam-py accepts it too)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

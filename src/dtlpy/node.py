@@ -42,6 +42,7 @@ from .io import read_json_file
 from .store import Store, strip_bookkeeping
 
 _ENV_RE = re.compile(r"\$ENV\(([^)]*)\)")
+SUPPORTED_SOURCES = ("embedded", "http_endpoint", "empty", "dataset", "union_datasets", "merge_datasets", "merge")
 INPUT_SOURCES = ("embedded", "http_endpoint", "json", "csv", "sql", "ldap", "kafka", "rest", "empty")
 ADD_NS_SOURCES = ("embedded", "http_endpoint", "json", "csv", "sql", "ldap", "kafka")
 REMOVE_NS_SINKS = ("csv_endpoint", "elasticsearch", "mail", "rest", "sms", "solr", "kafka", "sql", "http_endpoint", "json")
@@ -143,6 +144,16 @@ class LiveDatasets(Mapping):
         return len(self.node.store.names())
 
 
+class _EmitChildren:
+    """The ``emit_children`` transform: each entity's ``$children`` that have an ``_id``."""
+
+    class env:  # apply_transforms clears env.indexes of every step
+        indexes: dict = {}
+
+    def transform_for_sink(self, entity: dict) -> list[dict]:
+        return [c for c in entity.get("$children") or [] if type(c) is dict and type(c.get("_id")) is str]
+
+
 class Pipe:
     """One pipe config, with defaults filled in and transforms compiled."""
 
@@ -169,13 +180,34 @@ class Pipe:
         self.deletion_tracking = sink.get("deletion_tracking", defaults.get("deletion_tracking", True))
         pipe_settings = {"_id": self.id, "namespaced_identifiers": self.ni, "namespaces": {"identity": self.identity_ns, "property": self.property_ns}}
         self.pipe_settings = pipe_settings
-        self.transforms = self._compile_transforms(config.get("transform"))
+        self.unsupported: str | None = None
+        if stype not in SUPPORTED_SOURCES:
+            self._unsupported(f"pipe {self.id!r}: source type {stype!r} is not supported offline", "unsupported-source")
+        try:
+            self.transforms = self._compile_transforms(config.get("transform"))
+        except DtlError as e:
+            if e.code != "unsupported-transform" or not node.skip_unsupported:
+                raise
+            self.transforms = []
+            self._unsupported(e.message if hasattr(e, "message") else str(e), e.code)
         self.merge = None
         if stype == "merge":
             from .engine import _compiler, _env
             from .node_merge import MergeSource
 
             self.merge = MergeSource(self.source, pipe=pipe_settings, compiler_factory=lambda: _compiler(_env(None, pipe_settings, None, None), None))
+
+    def _unsupported(self, message: str, code: str) -> None:
+        """Mark the pipe as not runnable offline (or fail, unless the node skips such pipes)."""
+        if self.unsupported is None:
+            self.unsupported = message
+            self.unsupported_code = code
+        if self.node.skip_unsupported:
+            self.node.skipped.setdefault(self.id, message)
+
+    def _check_runnable(self) -> None:
+        if self.unsupported is not None:
+            raise DtlInputError(self.unsupported, code=self.unsupported_code)
 
     @property
     def sink_dataset(self) -> str | None:
@@ -219,11 +251,29 @@ class Pipe:
         if kind == "chained":
             return self._compile_transforms(spec.get("transforms") or [])
         if kind == "dtl":
-            from . import compile as dtl_compile
+            from .engine import Transform
 
-            t = dtl_compile(spec.get("rules"), pipe=self.pipe_settings, now=self.node.now, seed=self.node.seed, file=f"pipes/{self.id}.conf.json")
+            rules = spec.get("rules")
+            if rules is None:
+                hint = ' ("transforms" is the pre-2017 name of "rules")' if "transforms" in spec else ""
+                raise DtlInputError(f"pipe {self.id!r}: a dtl transform needs \"rules\"{hint}", code="missing-rules")
+            trigger_on = spec.get("trigger_on")
+            if trigger_on is not None and type(trigger_on) is not dict:
+                raise DtlInputError(f"pipe {self.id!r}: trigger_on must be an object", code="invalid-pipe")
+            t = Transform(rules, pipe=self.pipe_settings, now=self.node.now, seed=self.node.seed,
+                          id_required=spec.get("id_required", True) is not False, trigger_on=trigger_on,
+                          file=f"pipes/{self.id}.conf.json")
             t.env.datasets = self.node.live
             return [t]
+        if kind == "emit_children":
+            return [_EmitChildren()]
+        if kind == "conditional":
+            cond = spec.get("condition")
+            alts = spec.get("alternatives") or {}
+            if type(cond) is not str or cond not in alts:
+                raise DtlInputError(f"pipe {self.id!r}: conditional transform has no alternative {cond!r} "
+                                    f"(has {sorted(alts)})", code="unsupported-transform")
+            return self._compile_transforms(alts[cond])
         raise DtlInputError(f"pipe {self.id!r}: transform type {kind!r} is not supported offline", code="unsupported-transform")
 
     # ------------------------------------------------------------ running
@@ -298,6 +348,7 @@ class Pipe:
         """Entities at a pipe stage: ``source``, ``before-transform``,
         ``after-transform`` or ``sink`` (the last with namespaces removed
         when the sink removes them)."""
+        self._check_runnable()
         entities = [strip_bookkeeping(e) for e in self.read_source()]
         if stage in ("source", "before-transform"):
             return entities
@@ -312,7 +363,12 @@ class Pipe:
         return entities
 
     def run(self) -> int:
-        """One full run; returns the number of changes it made."""
+        """One full run; returns the number of changes it made (a pipe the
+        node skips as unsupported makes none)."""
+        if self.unsupported is not None:
+            if self.node.skip_unsupported:
+                return 0
+            self._check_runnable()
         produced = self.apply_transforms([strip_bookkeeping(e) for e in self.read_source()])
         if self.sink_dataset is None:
             out = [remove_namespaces(e) if self.remove_ns else e for e in produced if not e.get("_filtered")]
@@ -357,12 +413,18 @@ class Node:
         dead_letters: an entity whose transform fails is written to
             ``system:dead-letter:<pipe>`` (with the error) and the run goes on,
             instead of the run failing.
+        skip_unsupported: a pipe whose source or transform talks to an
+            external system (``json``, ``sql``, ``rest`` ...) is not run (its
+            sink dataset stays empty) and is listed in ``node.skipped`` with
+            the reason, instead of the node refusing to load or run.
     """
 
     def __init__(self, pipes: list[dict], *, store: Store | None = None, env: dict | None = None, now: Any = None,
                  metadata: dict | None = None, strict: bool = True, testdata: dict | None = None, seed: int = 0,
-                 dead_letters: bool = False) -> None:
+                 dead_letters: bool = False, skip_unsupported: bool = False) -> None:
         self.store = store or Store()
+        self.skip_unsupported = skip_unsupported
+        self.skipped: dict[str, str] = {}
         self.env = {"node-env": "test", **(env or {})}
         self.now = now
         self.seed = seed
@@ -407,6 +469,7 @@ class Node:
             for p in sorted((folder / "testdata").glob("*.json")):
                 testdata[p.name[: -len(".json")]] = read_json_file(p)
         kwargs.setdefault("strict", False)
+        kwargs.setdefault("skip_unsupported", True)
         return cls(pipes, env=env, metadata=metadata, testdata=testdata, **kwargs)
 
     # ------------------------------------------------------------ datasets

@@ -164,7 +164,8 @@ def _step(config: Any, ptr: str, *, file, pipe_settings, datasets, now, seed, en
     if kind == "dtl":
         rules = config.get("rules")
         if rules is None:
-            raise _error("a dtl transform needs \"rules\"", file, ptr, code="missing-rules")
+            hint = ' ("transforms" is the pre-2017 name of "rules")' if "transforms" in config else ""
+            raise _error(f"a dtl transform needs \"rules\"{hint}", file, ptr, code="missing-rules")
         trigger_on = config.get("trigger_on")
         if trigger_on is not None and not isinstance(trigger_on, dict):
             raise _error("trigger_on must be an object", file, pointer(ptr, "trigger_on"), trigger_on)
