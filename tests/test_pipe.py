@@ -252,3 +252,31 @@ def test_hops_datasets_reach_the_pipe(tmp_path):
         ["copy", "_id"], ["add", "n", ["count", ["hops", {"datasets": ["orders o"], "where": [["eq", "_S._id", "o.cust"]]}]]])})
     pipe = dtlpy.load_pipe(path, datasets={"orders": [{"_id": "o1", "cust": "1"}, {"_id": "o2", "cust": "2"}]})
     assert pipe.transform({"_id": "1"}) == [{"_id": "1", "n": 1}]
+
+
+def test_env_placeholders_in_rules(tmp_path):
+    # A pattern from a public connector: ["matches", "$ENV(service_url)*", ...].
+    cfg = {"_id": "p", "transform": dtl(["copy", "_id"], ["add", "ours", ["matches", "$ENV(service_url)*", "_S.url"]],
+                                        ["add", "limit", "$ENV(limit)"], ["add", "secret", "$SECRET(token)"],
+                                        ["add", "unknown", "$ENV(nope)"])}
+    pipe = pipe_from_config(cfg, env={"service_url": "https://svc/", "limit": 5})
+    out = pipe.transform({"_id": "a", "url": "https://svc/hook/1"})
+    assert out == [{"_id": "a", "ours": True, "limit": 5, "secret": "$SECRET(token)", "unknown": "$ENV(nope)"}]
+
+
+def test_load_pipe_reads_the_node_folder(tmp_path):
+    node = tmp_path / "node"
+    (node / "pipes").mkdir(parents=True)
+    (node / "node-metadata.conf.json").write_text(json.dumps({"_id": "node", "type": "metadata", "namespaced_identifiers": True}))
+    (node / "test-env.json").write_text("\ufeff" + json.dumps({"node-env": "test", "prefix": "X-"}), encoding="utf-8")
+    cfg = {"_id": "p", "source": {"type": "dataset", "dataset": "src"},
+           "transform": {"type": "conditional", "condition": "$ENV(node-env)", "alternatives": {
+               "prod": {"type": "rest"},
+               "test": dtl(["copy", "_id"], ["add", "code", ["concat", "$ENV(prefix)", "_S.src:code"]])}}}
+    path = node / "pipes" / "p.conf.json"
+    path.write_text(json.dumps(cfg))
+    pipe = dtlpy.load_pipe(path)
+    assert pipe.namespaced_identifiers is True
+    assert pipe.transform({"_id": "src:1", "src:code": "a"}) == [{"_id": "src:1", "p:code": "X-a"}]
+    # explicit arguments still win
+    assert dtlpy.load_pipe(path, node_metadata={}, env={"node-env": "test"}).namespaced_identifiers is False

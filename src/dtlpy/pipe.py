@@ -13,7 +13,10 @@ The chain may be one transform object, a list of them, or a
 (emits the ``$children`` of each entity) and ``conditional`` (the
 alternative chosen by ``condition``, with ``$ENV(name)`` read from ``env``).
 Anything else (``rest``, ``http`` ...) talks to external systems and is
-refused with code ``unsupported-transform``.
+refused with code ``unsupported-transform``. ``$ENV(name)`` inside DTL rules
+is replaced from ``env`` (unknown names stay literal, see
+:func:`substitute_env`); :func:`load_pipe` finds the node's metadata and
+``test-env.json`` itself (:func:`node_files`).
 
 >>> import json, tempfile, os
 >>> cfg = {"_id": "p", "type": "pipe", "transform": [
@@ -39,7 +42,8 @@ from .errors import DtlError, DtlInputError
 from .io import read_json_file
 from .namespaces import add_namespaces, pipe_flags, remove_namespaces
 
-__all__ = ["Pipe", "load_pipe", "pipe_from_config", "load_rules_or_pipe", "transform_configs"]
+__all__ = ["Pipe", "load_pipe", "pipe_from_config", "load_rules_or_pipe", "transform_configs", "substitute_env",
+           "node_files"]
 
 
 class _EmitChildren:
@@ -151,6 +155,56 @@ def transform_configs(transform: Any, base: str = "/transform") -> list[tuple[di
 
 
 _ENV = re.compile(r"^\$ENV\(([^)]*)\)$")
+_ENV_ANY = re.compile(r"\$ENV\(([^)]*)\)")
+
+
+def substitute_env(value: Any, env: dict) -> Any:
+    """``$ENV(name)`` in DTL rules, offline: a whole-string reference becomes
+    the variable's (JSON) value, one inside text is replaced as text, and an
+    unknown variable stays as the literal ``$ENV(name)`` text (so rules still
+    compile and the placeholder is visible in the output). ``$SECRET(...)``
+    is never substituted: secrets belong to systems, not to DTL.
+
+    >>> substitute_env(["matches", "$ENV(url)*", "_S.u"], {"url": "http://x/"})
+    ['matches', 'http://x/*', '_S.u']
+    >>> substitute_env(["eq", "_S.n", "$ENV(limit)"], {"limit": 5})
+    ['eq', '_S.n', 5]
+    >>> substitute_env("$ENV(nope)", {})
+    '$ENV(nope)'
+    """
+    if type(value) is str:
+        if "$ENV(" not in value:
+            return value
+        m = _ENV.match(value)
+        if m:
+            return env.get(m.group(1), value)
+        return _ENV_ANY.sub(lambda m: str(env[m.group(1)]) if m.group(1) in env else m.group(0), value)
+    if type(value) is list:
+        return [substitute_env(v, env) for v in value]
+    if type(value) is dict:
+        return {k: substitute_env(v, env) for k, v in value.items()}
+    return value
+
+
+def node_files(path: str | os.PathLike) -> tuple[dict | None, dict]:
+    """The node metadata and ``test-env.json`` of the sesam-py node folder
+    holding a pipe file (``<node>/pipes/x.conf.json``, or beside it): the
+    defaults a pipe gets on its node. Unreadable files count as absent."""
+    meta, env = None, {}
+    for d in list(Path(path).resolve().parents)[:2]:
+        if meta is None and (d / "node-metadata.conf.json").is_file():
+            try:
+                found = read_json_file(d / "node-metadata.conf.json")
+            except DtlError:
+                found = None
+            meta = found if isinstance(found, dict) else None
+        if not env and (d / "test-env.json").is_file():
+            try:
+                found = read_json_file(d / "test-env.json")
+            except DtlError:
+                found = None
+            env = found if isinstance(found, dict) else {}
+    return meta, env
 
 
 def _error(message: str, file, ptr, fragment=None, code="invalid-pipe") -> DtlError:
@@ -169,6 +223,8 @@ def _step(config: Any, ptr: str, *, file, pipe_settings, datasets, now, seed, en
         trigger_on = config.get("trigger_on")
         if trigger_on is not None and not isinstance(trigger_on, dict):
             raise _error("trigger_on must be an object", file, pointer(ptr, "trigger_on"), trigger_on)
+        rules = substitute_env(rules, env)
+        trigger_on = substitute_env(trigger_on, env)
         compiled = _compile(
             rules,
             pipe=pipe_settings,
@@ -274,9 +330,20 @@ def load_pipe(
     node_metadata: dict | None = None,
     env: dict | None = None,
 ) -> Pipe:
-    """Read and compile a pipe config file (see the module docstring)."""
+    """Read and compile a pipe config file (see the module docstring).
+
+    Without ``node_metadata`` / ``env`` the pipe's node folder supplies them:
+    ``node-metadata.conf.json`` and ``test-env.json`` next to the file or one
+    folder up (the sesam-py layout), the environment over ``os.environ``.
+    """
     file = str(path)
     config = read_json_file(path)
+    if node_metadata is None or env is None:
+        found_meta, found_env = node_files(path)
+        if node_metadata is None:
+            node_metadata = found_meta
+        if env is None:
+            env = {**os.environ, **found_env}
     return pipe_from_config(
         config, file=file, datasets=datasets, now=now, seed=seed, node_metadata=node_metadata, env=env
     )
@@ -295,6 +362,11 @@ def load_rules_or_pipe(path: str | os.PathLike, **options) -> Pipe | Transform:
         )
     if "transform" in doc or doc.get("type") == "pipe":
         allowed = {k: options[k] for k in ("datasets", "now", "seed", "node_metadata", "env") if k in options}
+        if allowed.get("node_metadata") is None or allowed.get("env") is None:
+            found_meta, found_env = node_files(file)
+            allowed.setdefault("node_metadata", found_meta)
+            if allowed.get("env") is None:
+                allowed["env"] = {**os.environ, **found_env}
         return pipe_from_config(doc, file=file, **allowed)
     if doc.get("type") == "dtl" and "rules" in doc:
         # A lone transform object: pointers start at its own root ("/rules/...").
