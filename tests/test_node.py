@@ -255,3 +255,15 @@ def test_from_folder_skips_unsupported_and_reads_files_with_a_bom(tmp_path):
     node = Node.from_folder(tmp_path)
     node.run()
     assert list(node.skipped) == ["erp"] and node.read("crm")[0]["_id"] == "1"
+
+
+def test_skipping_node_keeps_unknown_env_variables_literal():
+    pipes = [{"_id": "crm", "source": {"type": "rest", "url": "$ENV(base_url)/people"}},
+             embedded("p", [{"_id": "a"}], transform={"type": "dtl", "rules": {"default": [
+                 ["copy", "_id"], ["add", "u", "$ENV(base_url)"], ["add", "n", "$ENV(n)"]]}})]
+    with pytest.raises(DtlError) as e:
+        Node(pipes, env={"n": 1})
+    assert e.value.code == "missing-env"
+    node = Node(pipes, env={"n": 1}, skip_unsupported=True)
+    node.run()
+    assert node.read("p")[0]["u"] == "$ENV(base_url)" and node.read("p")[0]["n"] == 1
