@@ -121,3 +121,14 @@ def test_wildcard_automaton_agrees_with_regex(pattern, text, colon_ok):
     expected = re.fullmatch(wildcards._regex(toks), text, re.DOTALL) is not None
     assert wildcards._automaton(toks)(text) == expected
     assert wildcards.compile_tokens(toks)(text) == expected
+
+
+def test_a_compiled_transform_pickles_and_runs_the_same():
+    import pickle
+
+    t = dtlpy.compile(_RULES, now="~t2024-01-01T00:00:00Z")
+    again = pickle.loads(pickle.dumps(t))
+    entity = {"id": 3, "a": True, "b": None, "s": "Hello", "f": 2.675}
+    assert again.transform(entity) == t.transform(entity)
+    t.last_stop = "filter"
+    assert t.transform_for_sink(entity)[-1]["_id"] == "x-3"  # last_stop is reset per call

@@ -64,6 +64,11 @@ class Transform:
     ) -> None:
         self.rules_source = rules
         self.file = file
+        # What a worker process needs to build the same Transform again.
+        self._spec = dict(
+            pipe=pipe, datasets=datasets, now=now, seed=seed, id_required=id_required,
+            trigger_on=trigger_on, file=file, base_pointer=base_pointer, bound=bound, fast=fast,
+        )
         self.env = _env(datasets, pipe, now, seed, bound)
         self.env.id_required = bool(id_required)
         compiler = _compiler(self.env, file, rules.keys() if isinstance(rules, dict) else (), fast)
@@ -75,10 +80,12 @@ class Transform:
         self._trigger = _trigger(trigger_on, compiler, base_pointer) if trigger_on else None
         self._ctx = Ctx(None, {}, self.env)
         self.last_stop: str | None = None
+        self.transform = self._hot_path()  # type: ignore[method-assign]
 
     def __reduce__(self):
-        # Closures do not pickle; rebuilding from the rules is cheap.
-        raise TypeError("use dtlpy.compile(rules) again in the worker; see Transform.spec")
+        # Closures do not pickle: a pickled Transform is its rules and
+        # settings, compiled again (cheaply) where it is unpickled.
+        return (_rebuild, (self.rules_source, self._spec))
 
     @property
     def datasets(self) -> dict:
@@ -88,53 +95,62 @@ class Transform:
         """Entities emitted for one source entity, in emission order:
         the ``create``d ones, then the target. ``[]`` if filtered/discarded.
 
-        This is the hot path of every run, so it is written out flat.
+        (Each Transform replaces this method by the closure _hot_path builds.)
         """
-        if type(entity) is not dict:
-            raise DtlInputError(
-                f"an entity must be a JSON object, got {type(entity).__name__}", code="invalid-entity"
-            )
-        env = self.env
-        self.last_stop = None
-        if self._trigger is not None and not self._trigger(entity, env):
-            return [entity]
-        created: list = []
-        env.created = created
-        env.previous = previous
-        # One root context per Transform, reset per entity (cheaper than a
-        # new object; a Transform runs one entity at a time). ctx.item and
-        # env.depth are always restored by the code that changes them.
-        ctx = self._ctx
-        ctx.S = entity
-        target = ctx.T = {}
-        try:
-            self._run_default(ctx)
-        except Stop as stop:
-            self.last_stop = stop.kind
-            return created
-        except DtlError as e:
-            raise e.located(entity_id=entity.get("_id"), file=self.file)
-        except RecursionError:
-            raise DtlRuntimeError(
-                "data or rules nested too deeply", code="too-deep", entity_id=entity.get("_id"),
-                file=self.file,
-            ) from None
-        if type(target.get("_id")) is not str:
-            if env.id_required:
-                raise DtlRuntimeError(
-                    "the target entity has no string _id (add one, e.g. [\"copy\", \"_id\"], "
-                    "or set id_required to false)",
-                    code="missing-id",
-                    entity_id=entity.get("_id"),
-                    file=self.file,
+        return self._hot_path()(entity, previous=previous)
+
+    def _hot_path(self):
+        """The per-entity function, written out flat with everything it needs
+        in closure cells: this is the innermost loop of every run."""
+        env, ctx, run, trigger, file = self.env, self._ctx, self._run_default, self._trigger, self.file
+
+        def transform(entity: Any, *, previous: Any = None) -> list[dict]:
+            if type(entity) is not dict:
+                raise DtlInputError(
+                    f"an entity must be a JSON object, got {type(entity).__name__}", code="invalid-entity"
                 )
+            if trigger is not None and not trigger(entity, env):
+                return [entity]
+            created: list = []
+            env.created = created
+            env.previous = previous
+            # One root context per Transform, reset per entity (cheaper than a
+            # new object; a Transform runs one entity at a time). ctx.item and
+            # env.depth are always restored by the code that changes them.
+            ctx.S = entity
+            target = ctx.T = {}
+            try:
+                run(ctx)
+            except Stop as stop:
+                self.last_stop = stop.kind
+                return created
+            except DtlError as e:
+                raise e.located(entity_id=entity.get("_id"), file=file)
+            except RecursionError:
+                raise DtlRuntimeError(
+                    "data or rules nested too deeply", code="too-deep", entity_id=entity.get("_id"),
+                    file=file,
+                ) from None
+            if type(target.get("_id")) is not str:
+                if env.id_required:
+                    raise DtlRuntimeError(
+                        "the target entity has no string _id (add one, e.g. [\"copy\", \"_id\"], "
+                        "or set id_required to false)",
+                        code="missing-id",
+                        entity_id=entity.get("_id"),
+                        file=file,
+                    )
+                return created
+            created.append(target)
             return created
-        created.append(target)
-        return created
+
+        transform.__doc__ = Transform.transform.__doc__
+        return transform
 
     def transform_for_sink(self, entity: Any, *, previous: Any = None) -> list[dict]:
         """Like transform, but a filtered entity is emitted with ``_filtered: true``
         (what a dataset sink receives, so it can delete an earlier version)."""
+        self.last_stop = None
         out = self.transform(entity, previous=previous)
         if self.last_stop == "filter":
             out.append({"_id": entity.get("_id"), "_filtered": True})
@@ -148,8 +164,13 @@ class Transform:
 
     def _run(self, entity: Any, previous: Any) -> tuple[list[dict], str | None]:
         """(emitted entities, "filter"/"discard"/None): transform plus how it stopped."""
+        self.last_stop = None
         out = self.transform(entity, previous=previous)
         return out, self.last_stop
+
+
+def _rebuild(rules: Any, spec: dict) -> Transform:
+    return Transform(rules, **spec)
 
 
 def _trigger(trigger_on: dict, compiler: Compiler, base_pointer: str):
