@@ -153,7 +153,7 @@ def test_pki_round_trip_json_transit(rsa_keys, which):
 def test_pki_doc_example_with_json_transit(rsa_keys):
     # Needs json-transit / json-transit-parse from the json family. The docs
     # print ["a", "b", "c"]; every step maps over its list, so the one-element
-    # outer list stays (docs/deviations/functions-c.md).
+    # outer list stays (DEVIATIONS.md).
     public, private, _ = rsa_keys
     expr = [
         "json-transit-parse",
@@ -211,7 +211,7 @@ def test_fernet_secret_equals_literal_key():
 
 
 def test_fernet_key_derivation_is_sha256_of_password():
-    """Pins the documented derivation (docs/deviations/functions-c.md)."""
+    """Pins the documented derivation (DEVIATIONS.md)."""
     import base64
     import hashlib
 

@@ -4,7 +4,7 @@
 The rules follow sesam-py (``sesam.py``): which pipes are verified, how
 entities are filtered (underscore keys, ``_deleted``, blacklist paths), the
 float fix-up, the sort order and the unified diff against
-``current-output.json``. See ``docs/deviations/sync.md`` for what differs
+``current-output.json``. See ``DEVIATIONS.md`` for what differs
 offline (non-JSON endpoints are reported as errors).
 
 >>> spec = TestSpec("orders", {"blacklist": ["meta.*"]})

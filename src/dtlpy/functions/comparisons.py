@@ -8,7 +8,7 @@ The ordering comparisons look at the *first* value of each side and order
 them by the documented mixed-type order (null < booleans < numbers <
 datetimes < UUIDs < NIs < URIs < strings < dicts < lists < bytes). If either
 first value is null the answer is ``false`` (a missing property neither
-passes nor fails a threshold), see docs/deviations/functions-a.md.
+passes nor fails a threshold), see DEVIATIONS.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - ``encrypt``/``decrypt``: symmetric Fernet (``cryptography``). The Sesam
   docs say only that KEY is used "as the password"; dtlpy derives the Fernet
   key as the URL-safe base64 of SHA-256 of the UTF-8 password (see
-  docs/deviations/functions-c.md). ``encrypt`` encrypts the whole value (a
+  DEVIATIONS.md). ``encrypt`` encrypts the whole value (a
   list is one message) as compact JSON transit text, so ``decrypt`` gives
   back exactly the value that went in, typed values included.
 - ``encrypt-pgp``/``decrypt-pgp``: OpenPGP messages, ASCII-armoured (PGPy),

@@ -8,7 +8,7 @@ text); ``json-transit`` keeps them as ``~x`` strings.
 Parsing: dtlpy keeps every value in transit form, so a parsed string that
 starts with a transit tag *is* a typed value whichever parse function read
 it; ``json-parse`` therefore cannot return the "plain string" the docs show
-for ``"\\"~rhttp://...\\""`` (see docs/deviations/functions-a.md).
+for ``"\\"~rhttp://...\\""`` (see DEVIATIONS.md).
 """
 
 from __future__ import annotations
