@@ -12,6 +12,7 @@ as the JSON values they are.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from .context import Ctx
@@ -131,6 +132,8 @@ class Compiler:
                     code="malformed-expression",
                 )
             return self.call(head, node[1:], ptr, node)
+        if t is float and not math.isfinite(node):
+            raise self.error("NaN and infinity are not JSON numbers", ptr, node, code="malformed-expression")
         if t is dict or node is None or t in (bool, int, float):
             return constant(node)
         raise self.error(f"not a JSON value: {node!r}", ptr, node, code="malformed-expression")

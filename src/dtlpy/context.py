@@ -56,6 +56,10 @@ class Env:
         self.previous: Any = None
         self.bound = bound
         self.now = _clock(now)
+        if seed is not None and type(seed) not in (int, str):
+            from .errors import DtlError
+
+            raise DtlError(f"seed must be an integer or a string, got {type(seed).__name__}", code="invalid-argument")
         self.random = random.Random(seed) if seed is not None else random.SystemRandom()
         namespaces = pipe.get("namespaces") or {}
         self.pipe_id = pipe.get("_id") or pipe.get("id") or "pipe"

@@ -159,7 +159,13 @@ class Transform:
     def run(self, entities: Iterable[Any]) -> Iterator[dict]:
         """Everything emitted for an iterable of entities."""
         transform = self.transform
-        for entity in entities:
+        try:
+            iterator = iter(entities)
+        except TypeError:
+            raise DtlInputError(
+                f"run needs an iterable of entities, got {type(entities).__name__}", code="invalid-argument"
+            ) from None
+        for entity in iterator:
             yield from transform(entity)
 
     def _run(self, entity: Any, previous: Any) -> tuple[list[dict], str | None]:

@@ -336,6 +336,11 @@ def load_pipe(
     ``node-metadata.conf.json`` and ``test-env.json`` next to the file or one
     folder up (the sesam-py layout), the environment over ``os.environ``.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DtlInputError(
+            f"a pipe config path must be a string or path, got {type(path).__name__}",
+            code="invalid-argument",
+        )
     file = str(path)
     config = read_json_file(path)
     if node_metadata is None or env is None:
