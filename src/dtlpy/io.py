@@ -35,6 +35,15 @@ def read_json_file(path: str | os.PathLike) -> Any:
         raise DtlInputError("JSON nested too deeply", code="too-deep", file=str(p)) from None
 
 
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
     """Write to a temporary file beside ``path`` and move it into place only
@@ -47,6 +56,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain
+        # open() would: the existing file's, else 0666 less the umask.
+        os.chmod(tmp, _mode_for(p))
         os.replace(tmp, p)
     except BaseException:
         try:
