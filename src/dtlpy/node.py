@@ -1,11 +1,13 @@
 """An offline Sesam node: pipes over datasets, run by a scheduler to a fixpoint.
 
-A :class:`Node` holds pipe configs and a :class:`~dtlpy.store.Store`. Each
-pipe run is a full run: the source is read (latest version of every entity),
-the transforms applied, and the sink written. A dataset sink only stores
-versions whose content changed and deletes what the run no longer produced
-(deletion tracking), so the number of stored versions is the "did anything
-change" signal the scheduler needs. The scheduler runs every pipe in
+A :class:`Node` holds pipe configs and a :class:`~dtlpy.store.Store`. A pipe
+run reads its source, applies the transforms and writes the sink. A *full*
+run reads the latest version of every source entity and deletes from a
+dataset sink what the run no longer produced (deletion tracking); an
+*incremental* run (the default, see :mod:`dtlpy.node_incremental`) reads only
+what changed since the pipe's saved position and gives the same datasets. A
+dataset sink only stores versions whose content changed, so the number of
+stored versions is the "did anything change" signal the scheduler needs. The scheduler runs every pipe in
 dependency order, round after round, until two rounds in a row change
 nothing - the same stop rule as ``sesam run`` - or gives up with a
 ``no-fixpoint`` error (a ping-pong between pipes).
@@ -39,7 +41,7 @@ from typing import Any, Callable
 
 from .errors import DtlError, DtlInputError
 from .io import read_json_file
-from .store import Store, strip_bookkeeping
+from .store import Dataset, Store, strip_bookkeeping
 
 _ENV_RE = re.compile(r"\$ENV\(([^)]*)\)")
 SUPPORTED_SOURCES = ("embedded", "http_endpoint", "empty", "dataset", "union_datasets", "merge_datasets", "merge")
@@ -50,10 +52,13 @@ REMOVE_NS_SINKS = ("csv_endpoint", "elasticsearch", "mail", "rest", "sms", "solr
 
 @dataclass
 class RunReport:
-    """What :meth:`Node.run` did: rounds run and versions stored per round."""
+    """What :meth:`Node.run` did: rounds run, versions stored per round, and
+    how many pipe runs were full and incremental."""
 
     rounds: int = 0
     changes: list[int] = field(default_factory=list)
+    full_runs: int = 0
+    incremental_runs: int = 0
 
 
 def substitute_env(value: Any, env: dict) -> Any:
@@ -118,14 +123,21 @@ def add_namespaces(entity: dict, identity_ns: str, property_ns: str) -> dict:
 
 class LiveDatasets(Mapping):
     """dataset id -> latest non-deleted entities, read from the store on
-    demand (what ``hops``/``lookup-entity`` see while a pipe runs)."""
+    demand (what ``hops``/``lookup-entity`` see while a pipe runs).
+
+    While ``recording`` is a dict, every dataset read is noted in it with its
+    offset at the first read - the datasets a pipe's DTL depends on."""
 
     def __init__(self, node: "Node") -> None:
         self.node = node
         self._cache: dict[str, list] = {}
         self._stamp = -1
+        self.recording: dict[str, int] | None = None
 
     def __getitem__(self, name: str) -> list:
+        if self.recording is not None and name not in self.recording:
+            self.node.check_dataset(name, "a hops/lookup")
+            self.recording[name] = Dataset(self.node.store, name).offset
         if self._stamp != self.node.store.writes:
             self._cache.clear()
             self._stamp = self.node.store.writes
@@ -181,6 +193,7 @@ class Pipe:
         pipe_settings = {"_id": self.id, "namespaced_identifiers": self.ni, "namespaces": {"identity": self.identity_ns, "property": self.property_ns}}
         self.pipe_settings = pipe_settings
         self.unsupported: str | None = None
+        self.last_run: tuple[str, str | None] | None = None
         if stype not in SUPPORTED_SOURCES:
             self._unsupported(f"pipe {self.id!r}: source type {stype!r} is not supported offline", "unsupported-source")
         try:
@@ -278,11 +291,19 @@ class Pipe:
 
     # ------------------------------------------------------------ running
 
-    def read_source(self) -> list[dict]:
-        """The source entities (stage ``source``), namespaces added when on."""
+    def read_source(self, since: dict[str, int] | None = None) -> list[dict]:
+        """The source entities (stage ``source``), namespaces added when on.
+
+        ``since`` (dataset -> offset) reads only the latest versions at or
+        after those offsets (``dataset`` and ``union_datasets`` sources)."""
         s = self.source
         t = s.get("type", "dataset")
         node = self.node
+
+        def read(name):
+            if since is None:
+                return node.read(name, include_deleted=True)
+            return list(node.store.dataset(name).since(since.get(name, 0))) if node.store.exists(name) else []
         if t == "embedded":
             out = copy.deepcopy(s.get("entities") or [])
         elif t == "http_endpoint":
@@ -292,12 +313,12 @@ class Pipe:
         elif t == "dataset":
             name = s.get("dataset", self.id)
             node.check_dataset(name, f"pipe {self.id!r}")
-            out = node.read(name, include_deleted=True)
+            out = read(name)
         elif t == "union_datasets":
             out = []
             for name in s.get("datasets") or []:
                 node.check_dataset(name, f"pipe {self.id!r}")
-                for e in node.read(name, include_deleted=True):
+                for e in read(name):
                     if s.get("prefix_ids", True):
                         e = dict(e, _id=f"{name}:{e['_id']}")
                     out.append(e)
@@ -325,24 +346,36 @@ class Pipe:
         return out
 
     def apply_transforms(self, entities: list[dict]) -> list[dict]:
+        return [x for _source, made in self.produce(entities) for x in made]
+
+    def produce(self, entities: list[dict]) -> list[tuple[str, list[dict]]]:
+        """Each source entity's ``_id`` with what the transforms made of it
+        (the lineage incremental runs need). Each entity goes through the
+        whole chain on its own; transforms only read the source entity and
+        other datasets, so the result is the same as step by step."""
         for t in self.transforms:
             t.env.indexes.clear()
-            nxt = []
-            for e in entities:
-                try:
-                    emitted = t.transform_for_sink(e)
-                except DtlError as err:
-                    if not self.node.dead_letters:
-                        raise
-                    self.node.quarantine(self.id, e, err)
-                    continue
-                if e.get("_deleted"):
-                    for x in emitted:
-                        if x.get("_id") == e.get("_id") or len(emitted) == 1:
-                            x["_deleted"] = True
-                nxt.extend(emitted)
-            entities = nxt
-        return entities
+        out = []
+        for entity in entities:
+            items = [entity]
+            for t in self.transforms:
+                nxt = []
+                for e in items:
+                    try:
+                        emitted = t.transform_for_sink(e)
+                    except DtlError as err:
+                        if not self.node.dead_letters:
+                            raise
+                        self.node.quarantine(self.id, e, err)
+                        continue
+                    if e.get("_deleted"):
+                        for x in emitted:
+                            if x.get("_id") == e.get("_id") or len(emitted) == 1:
+                                x["_deleted"] = True
+                    nxt.extend(emitted)
+                items = nxt
+            out.append((entity.get("_id"), items))
+        return out
 
     def stage(self, stage: str = "sink") -> list[dict]:
         """Entities at a pipe stage: ``source``, ``before-transform``,
@@ -362,39 +395,46 @@ class Pipe:
             entities = [remove_namespaces(e) for e in entities]
         return entities
 
-    def run(self) -> int:
-        """One full run; returns the number of changes it made (a pipe the
-        node skips as unsupported makes none)."""
+    @property
+    def full_only(self) -> str | None:
+        """Why this pipe always runs in full (None when it can run incrementally)."""
+        t = self.source.get("type", "dataset")
+        if self.sink_dataset is None:
+            return "its sink is not a dataset"
+        if t not in ("dataset", "union_datasets"):
+            return f"{t!r} sources are read in full"
+        if t == "union_datasets" and not self.source.get("prefix_ids", True):
+            return "union_datasets without prefix_ids can repeat an _id"
+        if self.add_ns:
+            return "namespaces are added to source ids"
+        if self.sink_dataset in self.source_datasets():
+            return "the pipe reads its own sink"
+        if self.sink_dataset in self.node.shared_sinks:
+            return "another pipe writes the same dataset"
+        return None
+
+    def run(self, incremental: bool = True) -> int:
+        """One run (incremental when possible and asked for); returns the
+        number of changes it made (a pipe the node skips makes none).
+        ``self.last_run`` says how it ran: ``("full", reason)`` or
+        ``("incremental", None)``."""
         if self.unsupported is not None:
             if self.node.skip_unsupported:
                 return 0
             self._check_runnable()
+        if self.sink_dataset is not None:
+            from .node_incremental import run_to_dataset
+
+            return run_to_dataset(self, incremental)
+        self.last_run = ("full", self.full_only)
         produced = self.apply_transforms([strip_bookkeeping(e) for e in self.read_source()])
-        if self.sink_dataset is None:
-            out = [remove_namespaces(e) if self.remove_ns else e for e in produced if not e.get("_filtered")]
-            changed = out != self.node.outputs.get(self.id)
-            self.node.outputs[self.id] = out
-            handler = self.node.sink_handlers.get(self.id)
-            if handler is not None:
-                handler(out)
-            return int(changed)
-        ds = self.node.store.dataset(self.sink_dataset)
-        ds.create()
-        before = self.node.store.writes
-        seen = set()
-        for e in produced:
-            ident = e.get("_id")
-            if type(ident) is not str:
-                continue
-            if e.get("_filtered"):
-                ds.delete(ident)
-                continue
-            seen.add(ident)
-            ds.put(e)
-        if self.deletion_tracking:
-            for ident in ds.ids() - seen:
-                ds.delete(ident)
-        return self.node.store.writes - before
+        out = [remove_namespaces(e) if self.remove_ns else e for e in produced if not e.get("_filtered")]
+        changed = out != self.node.outputs.get(self.id)
+        self.node.outputs[self.id] = out
+        handler = self.node.sink_handlers.get(self.id)
+        if handler is not None:
+            handler(out)
+        return int(changed)
 
 
 class Node:
@@ -452,6 +492,8 @@ class Node:
                 raise DtlInputError(f"two pipes have the _id {pipe.id!r}", code="invalid-pipe")
             self.pipes[pipe.id] = pipe
         self.produced = {p.sink_dataset for p in self.pipes.values() if p.sink_dataset}
+        sinks = [p.sink_dataset for p in self.pipes.values() if p.sink_dataset]
+        self.shared_sinks = {name for name in sinks if sinks.count(name) > 1}
         if strict:
             for p in self.pipes.values():
                 for name in p.source_datasets():
@@ -523,18 +565,40 @@ class Node:
             visit(pid)
         return order
 
-    def run_pipe(self, pipe_id: str) -> int:
+    def _pipe(self, pipe_id: str) -> "Pipe":
         if pipe_id not in self.pipes:
             raise DtlInputError(f"no pipe {pipe_id!r}", code="unknown-pipe")
-        return self.pipes[pipe_id].run()
+        return self.pipes[pipe_id]
 
-    def run_round(self) -> int:
-        changes = sum(self.pipes[pid].run() for pid in self.order)
+    def run_pipe(self, pipe_id: str, *, incremental: bool = True) -> int:
+        return self._pipe(pipe_id).run(incremental)
+
+    def reset(self, pipe_id: str | None = None) -> None:
+        """Forget the saved position of one pipe (or of all): the next run of
+        it is a full run, as after ``sesam reset``."""
+        for pid in [pipe_id] if pipe_id is not None else list(self.pipes):
+            self.store.reset_pipe(self._pipe(pid).id)
+        self.store.commit()
+
+    def run_round(self, *, incremental: bool = True, report: RunReport | None = None) -> int:
+        changes = 0
+        for pid in self.order:
+            pipe = self.pipes[pid]
+            pipe.last_run = None
+            changes += pipe.run(incremental)
+            if report is not None and pipe.last_run is not None:
+                if pipe.last_run[0] == "full":
+                    report.full_runs += 1
+                else:
+                    report.incremental_runs += 1
         self.store.commit()
         return changes
 
-    def run(self, *, max_rounds: int = 50, zero_runs: int = 2) -> RunReport:
-        """Run every pipe until ``zero_runs`` rounds in a row change nothing."""
+    def run(self, *, max_rounds: int = 50, zero_runs: int = 2, incremental: bool = True) -> RunReport:
+        """Run every pipe until ``zero_runs`` rounds in a row change nothing.
+
+        Pipes run incrementally where they can (``incremental=False`` forces
+        full runs of every pipe for this call)."""
         report = RunReport()
         quiet = 0
         while quiet < zero_runs:
@@ -544,7 +608,7 @@ class Node:
                     f"(changes per round: {report.changes[-5:]}) - a ping-pong between pipes?",
                     code="no-fixpoint",
                 )
-            n = self.run_round()
+            n = self.run_round(incremental=incremental, report=report)
             report.rounds += 1
             report.changes.append(n)
             quiet = quiet + 1 if n == 0 else 0

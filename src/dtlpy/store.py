@@ -32,6 +32,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import DtlInputError
@@ -56,7 +57,27 @@ CREATE TABLE IF NOT EXISTS datasets (
     dataset TEXT PRIMARY KEY,
     next_seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pipes (
+    pipe TEXT PRIMARY KEY,
+    config_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pipe_offsets (
+    pipe TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (pipe, kind, dataset)
+);
+CREATE TABLE IF NOT EXISTS pipe_lineage (
+    pipe TEXT NOT NULL,
+    source TEXT NOT NULL,
+    output TEXT NOT NULL,
+    PRIMARY KEY (pipe, source, output)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pipe_lineage_output ON pipe_lineage (pipe, output);
 """
+
+_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's variable limit
 
 BOOKKEEPING = ("_updated", "_previous", "_hash", "_ts")
 
@@ -117,6 +138,93 @@ class Store:
 
     def commit(self) -> None:
         self.db.commit()
+
+    # ------------------------------------------------------------ pipe positions
+
+    def pipe_state(self, pipe: str) -> PipeState | None:
+        """Where ``pipe`` stopped reading (None when it never completed a run
+        or was reset). Kept in the same database as the datasets, so a pipe's
+        writes and its new position are committed together.
+
+        >>> s = Store()
+        >>> s.save_pipe_state("p", "h1", sources={"src": 5}, dependencies={"ref": 2})
+        >>> s.pipe_state("p")
+        PipeState(config_hash='h1', sources={'src': 5}, dependencies={'ref': 2})
+        >>> s.reset_pipe("p"); s.pipe_state("p") is None
+        True
+        """
+        row = self.db.execute("SELECT config_hash FROM pipes WHERE pipe=?", (pipe,)).fetchone()
+        if row is None:
+            return None
+        state = PipeState(row[0])
+        for kind, name, seq in self.db.execute("SELECT kind, dataset, seq FROM pipe_offsets WHERE pipe=?", (pipe,)):
+            (state.sources if kind == "source" else state.dependencies)[name] = seq
+        return state
+
+    def save_pipe_state(self, pipe: str, config_hash: str, *, sources: dict[str, int],
+                        dependencies: dict[str, int]) -> None:
+        db = self.db
+        db.execute("INSERT OR REPLACE INTO pipes VALUES (?, ?)", (pipe, config_hash))
+        db.execute("DELETE FROM pipe_offsets WHERE pipe=?", (pipe,))
+        db.executemany("INSERT INTO pipe_offsets VALUES (?, ?, ?, ?)",
+                       [(pipe, "source", n, o) for n, o in sources.items()]
+                       + [(pipe, "dependency", n, o) for n, o in dependencies.items()])
+
+    def reset_pipe(self, pipe: str) -> None:
+        """Forget the pipe's position and lineage: its next run is a full run
+        (what ``sesam reset`` does)."""
+        for table in ("pipes", "pipe_offsets", "pipe_lineage"):
+            self.db.execute(f"DELETE FROM {table} WHERE pipe=?", (pipe,))
+
+    # ------------------------------------------------------------ pipe lineage
+
+    def lineage(self, pipe: str, sources: Iterable[str]) -> dict[str, set[str]]:
+        """source ``_id`` -> the output ``_id`` s the pipe made from it last time."""
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(sources):
+            sql = f"SELECT source, output FROM pipe_lineage WHERE pipe=? AND source IN ({','.join('?' * len(chunk))})"
+            for src, o in self.db.execute(sql, (pipe, *chunk)):
+                out.setdefault(src, set()).add(o)
+        return out
+
+    def producers(self, pipe: str, outputs: Iterable[str]) -> dict[str, set[str]]:
+        """output ``_id`` -> the source ``_id`` s that made it."""
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(outputs):
+            sql = f"SELECT output, source FROM pipe_lineage WHERE pipe=? AND output IN ({','.join('?' * len(chunk))})"
+            for o, src in self.db.execute(sql, (pipe, *chunk)):
+                out.setdefault(o, set()).add(src)
+        return out
+
+    def set_lineage(self, pipe: str, made: dict[str, Iterable[str]], *, replace_all: bool = False) -> None:
+        """Record what each source entity made (replacing its earlier record;
+        with ``replace_all`` the pipe's whole lineage is replaced)."""
+        db = self.db
+        if replace_all:
+            db.execute("DELETE FROM pipe_lineage WHERE pipe=?", (pipe,))
+        else:
+            for chunk in _chunks(made):
+                db.execute(f"DELETE FROM pipe_lineage WHERE pipe=? AND source IN ({','.join('?' * len(chunk))})",
+                           (pipe, *chunk))
+        db.executemany("INSERT OR IGNORE INTO pipe_lineage VALUES (?, ?, ?)",
+                       [(pipe, src, o) for src, outs in made.items() for o in outs])
+
+
+@dataclass
+class PipeState:
+    """A pipe's position: the config it ran with, the next offset to read in
+    each source dataset, and the offset of every dataset its DTL read through
+    hops/lookups when it last ran."""
+
+    config_hash: str
+    sources: dict[str, int] = field(default_factory=dict)
+    dependencies: dict[str, int] = field(default_factory=dict)
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    items = list(ids)
+    for i in range(0, len(items), _CHUNK):
+        yield items[i:i + _CHUNK]
 
 
 class Dataset:
@@ -242,4 +350,4 @@ def strip_bookkeeping(entity: dict) -> dict:
     return {k: v for k, v in entity.items() if k not in BOOKKEEPING}
 
 
-__all__ = ["Store", "Dataset", "content_hash", "strip_bookkeeping", "BOOKKEEPING"]
+__all__ = ["Store", "Dataset", "PipeState", "content_hash", "strip_bookkeeping", "BOOKKEEPING"]
