@@ -1,14 +1,17 @@
 """The offline node: sources, transforms, sinks, namespaces, scheduler."""
 
 import doctest
+import copy
 import json
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import dtlpy.node as node_mod
 from dtlpy.errors import DtlError
 from dtlpy.node import Node, remove_namespaces
-from dtlpy.store import Store
+from dtlpy.store import Store, strip_bookkeeping
 
 COPY = {"type": "dtl", "rules": {"default": [["add", "_id", "_S._id"], ["add", "v", "_S.v"]]}}
 
@@ -267,3 +270,191 @@ def test_skipping_node_keeps_unknown_env_variables_literal():
     node = Node(pipes, env={"n": 1}, skip_unsupported=True)
     node.run()
     assert node.read("p")[0]["u"] == "$ENV(base_url)" and node.read("p")[0]["n"] == 1
+
+
+# ---------------------------------------------------------------- incremental runs
+
+
+def _dtl(*rules, **named):
+    return {"type": "dtl", "rules": {"default": list(rules), **named}}
+
+
+# Pipes that exercise what incremental runs must get right: 1:1 copies with a
+# hops dependency, _filtered outputs, discarded entities, ids made from a field
+# (several sources -> one output), children, a chain through lookup-entity on
+# an upstream input, a sink without deletion tracking, a union source, a
+# transform that fails (dead letters), and a merge source (always full).
+INC_PIPES = [
+    {"_id": "labelled", "source": {"type": "dataset", "dataset": "src"},
+     "transform": _dtl(["copy", "*"], ["add", "label", ["hops", {
+         "datasets": ["ref r"], "where": [["eq", "_S.ref", "r._id"]], "return": "r.label"}]])},
+    {"_id": "filtered", "source": {"type": "dataset", "dataset": "src"},
+     "transform": _dtl(["copy", "_id"], ["add", "v", "_S.v"], ["filter", ["neq", ["mod", "_S.v", 3], 0]])},
+    {"_id": "discarded", "source": {"type": "dataset", "dataset": "src"},
+     "transform": _dtl(["copy", "_id"], ["add", "k", "_S.k"], ["discard", ["eq", "_S.k", "b"]])},
+    {"_id": "by-key", "source": {"type": "dataset", "dataset": "src"},
+     "transform": _dtl(["add", "_id", ["concat", "key-", "_S.k"]], ["add", "v", "_S.v"])},
+    {"_id": "kids", "source": {"type": "dataset", "dataset": "src"},
+     "transform": [_dtl(["copy", "_id"], ["create-child", ["apply", "kid", ["range", 0, ["mod", "_S.v", 3]]]],
+                        kid=[["add", "_id", ["concat", "_P._S._id", "-", ["string", "_S."]]]]),
+                   {"type": "emit_children"}]},
+    {"_id": "chained", "source": {"type": "dataset", "dataset": "labelled"},
+     "transform": _dtl(["copy", "_id"], ["add", "label", "_S.label"],
+                       ["add", "same", ["path", "label", ["lookup-entity", "ref", ["string", "_S.ref"]]]])},
+    {"_id": "kept", "source": {"type": "dataset", "dataset": "src"},
+     "transform": _dtl(["copy", "_id"], ["add", "k", "_S.k"], ["filter", ["neq", "_S.k", "c"]]),
+     "sink": {"type": "dataset", "deletion_tracking": False}},
+    {"_id": "both", "source": {"type": "union_datasets", "datasets": ["src", "ref"]}},
+    {"_id": "fragile", "source": {"type": "dataset", "dataset": "src"},
+     "transform": _dtl(["copy", "*"], ["if", ["eq", "_S.v", 4], [["fail!", "v is 4"]]])},
+    {"_id": "merged", "source": {"type": "merge", "datasets": ["src s", "ref r"], "identity": "first",
+                                 "equality": [["eq", "s.ref", "r._id"]]}},
+]
+INPUTS = ("src", "ref")
+run = st.tuples(st.just("run"))
+edit = st.one_of(
+    st.tuples(st.just("put-src"), st.integers(0, 3), st.sampled_from("abc"), st.integers(0, 6), st.integers(0, 2)),
+    run,
+    st.tuples(st.just("put-ref"), st.integers(0, 2), st.sampled_from(["x", "y", None])),
+    run,
+    st.tuples(st.just("delete"), st.sampled_from(INPUTS), st.integers(0, 3)),
+    st.tuples(st.just("full")),
+    st.tuples(st.just("reset"), st.sampled_from([p["_id"] for p in INC_PIPES])),
+)
+
+
+def _apply(store, op):
+    if op[0] == "put-src":
+        _, n, k, v, ref = op
+        store.dataset("src").put({"_id": f"s{n}", "k": k, "v": v, "ref": f"r{ref}"})
+    elif op[0] == "put-ref":
+        _, n, label = op
+        store.dataset("ref").put({"_id": f"r{n}", "label": label})
+    elif op[0] == "delete":
+        store.dataset(op[1]).delete(("s" if op[1] == "src" else "r") + str(op[2]))
+
+
+def _live(store):
+    """Every dataset's live entities, without bookkeeping (dead letters are a
+    log of every failure in the history, so they are compared apart)."""
+    return {name: sorted((json.dumps(strip_bookkeeping(e), sort_keys=True) for e in store.dataset(name).latest()))
+            for name in store.names() if not name.startswith("system:")}
+
+
+def _node(store):
+    return Node(copy.deepcopy(INC_PIPES), store=store, now="2024-01-01T00:00:00Z", dead_letters=True)
+
+
+R, F = ("run",), ("full",)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(edit, min_size=1, max_size=25))
+# one table row per rule the incremental runner has to get right
+@example([("put-src", 0, "a", 1, 0), ("put-src", 1, "a", 2, 0), R, ("put-src", 1, "b", 2, 0)])  # shared output id
+@example([("put-src", 0, "a", 1, 2), R, ("put-ref", 2, "x"), R, ("put-ref", 2, None)])  # hops dependency
+@example([("put-src", 0, "a", 1, 0), R, ("delete", "src", 0), R, ("put-src", 0, "b", 1, 0)])  # delete, resurrect
+@example([("put-src", 0, "a", 1, 0), R, ("put-src", 0, "a", 3, 0), R, ("put-src", 0, "a", 4, 0)])  # filter, fail
+@example([("put-src", 0, "a", 2, 0), R, ("put-src", 0, "a", 1, 0), R, ("put-src", 0, "a", 0, 0)])  # fewer children
+@example([("put-src", 0, "c", 1, 0), R, ("put-src", 0, "a", 1, 0), R, ("put-src", 0, "c", 1, 0)])  # no deletion tracking
+@example([("put-src", 0, "b", 1, 0), R, ("put-src", 0, "a", 1, 0), R, ("put-src", 0, "b", 1, 0)])  # discard
+@example([("put-src", 0, "a", 1, 0), R, ("reset", "labelled"), ("put-src", 1, "a", 1, 1), F, ("put-src", 2, "a", 1, 1)])
+def test_incremental_runs_give_the_datasets_of_a_full_run_from_scratch(ops):
+    store = Store()
+    for name in INPUTS:
+        store.dataset(name).create()
+    node = _node(store)
+    for op in [*ops, ("run",)]:
+        if op[0] in ("run", "full"):
+            node.run(incremental=op[0] == "run")
+        elif op[0] == "reset":
+            node.reset(op[1])
+        else:
+            _apply(store, op)
+    # From scratch: a fresh store with the same input history, every pipe run in full.
+    fresh = Store()
+    for name in INPUTS:
+        ds = fresh.dataset(name)
+        ds.create()
+        for version in store.dataset(name).since(0, latest_only=False):
+            ds.put(strip_bookkeeping(version))
+    _node(fresh).run(incremental=False)
+    assert _live(store) == _live(fresh)
+    for name in fresh.names():
+        if name.startswith("system:dead-letter:"):
+            assert fresh.dataset(name).ids() <= store.dataset(name).ids()
+
+
+def test_incremental_run_reads_only_changes_and_falls_back_when_needed():
+    store = Store()
+    store.dataset("ref").put({"_id": "r0", "label": "x"})
+    store.dataset("src").put_many([{"_id": f"s{i}", "k": "a", "v": i, "ref": "r0"} for i in range(5)])
+    node = _node(store)
+    report = node.run()
+    # first round: all full; later rounds: only the merge pipe (always full)
+    assert report.full_runs == len(INC_PIPES) + report.rounds - 1
+    assert report.incremental_runs == (len(INC_PIPES) - 1) * (report.rounds - 1)
+    assert node.pipes["labelled"].last_run == ("incremental", None)
+    store.dataset("src").put({"_id": "s1", "k": "b", "v": 7, "ref": "r0"})
+    node.run_pipe("labelled")
+    assert node.pipes["labelled"].last_run == ("incremental", None)
+    assert node.dataset("labelled").get("s1")["v"] == 7
+    # every source entity makes "key-a" / "key-b": which one wins needs the whole source
+    node.run_pipe("by-key")
+    assert node.pipes["by-key"].last_run[0] == "full" and "another source entity" in node.pipes["by-key"].last_run[1]
+    assert node.dataset("by-key").get("key-b")["v"] == 7
+    # a dataset read through hops changed: full run
+    store.dataset("ref").put({"_id": "r0", "label": "y"})
+    node.run_pipe("labelled")
+    assert node.pipes["labelled"].last_run == ("full", "dataset 'ref', read through hops/lookups, changed")
+    assert [e["label"] for e in node.dataset("labelled").latest()] == [["y"]] * 5
+    node.run_pipe("merged")
+    assert node.pipes["merged"].last_run == ("full", "'merge' sources are read in full")
+    node.reset("labelled")
+    node.run_pipe("labelled")
+    assert node.pipes["labelled"].last_run == ("full", "no saved position (first run or reset)")
+    node.run_pipe("labelled", incremental=False)
+    assert node.pipes["labelled"].last_run == ("full", "full run requested")
+
+
+def test_changed_pipe_config_means_a_full_run():
+    store = Store()
+    store.dataset("src").put({"_id": "a", "v": 1})
+    pipe = {"_id": "out", "source": {"type": "dataset", "dataset": "src"}, "transform": COPY}
+    Node([pipe], store=store).run()
+    changed = dict(pipe, transform=_dtl(["copy", "_id"], ["add", "w", "_S.v"]))
+    node = Node([changed], store=store)
+    node.run_pipe("out")
+    assert node.pipes["out"].last_run == ("full", "the pipe config changed")
+    assert node.dataset("out").get("a") == {**node.dataset("out").get("a"), "w": 1} and "v" not in node.dataset("out").get("a")
+
+
+def test_position_survives_a_restart_and_uncommitted_work_is_redone(tmp_path):
+    path = str(tmp_path / "node.sqlite")
+    store = Store(path)
+    store.dataset("src").put_many([{"_id": str(i), "v": i} for i in range(3)])
+    store.commit()
+    pipe = {"_id": "out", "source": {"type": "dataset", "dataset": "src"}, "transform": COPY}
+    Node([pipe], store=store).run()
+    store.dataset("src").put({"_id": "1", "v": 10})
+    store.commit()
+    node = Node([pipe], store=store)
+    node.run_pipe("out")  # written but never committed: the process "dies"
+    store.close()
+    store = Store(path)
+    assert store.pipe_state("out").sources == {"src": 3}
+    node = Node([pipe], store=store)
+    assert node.run_pipe("out") == 1 and node.pipes["out"].last_run == ("incremental", None)
+    assert node.dataset("out").get("1")["v"] == 10
+
+
+def test_shared_sinks_and_endpoint_sinks_run_in_full():
+    store = Store()
+    store.dataset("src").put({"_id": "a", "v": 1})
+    a = {"_id": "a", "source": {"type": "dataset", "dataset": "src"}, "sink": {"type": "dataset", "dataset": "common"}}
+    b = {"_id": "b", "source": {"type": "dataset", "dataset": "src"}, "sink": {"type": "dataset", "dataset": "common"}}
+    out = {"_id": "o", "source": {"type": "dataset", "dataset": "src"}, "sink": {"type": "json"}}
+    node = Node([a, b, out], store=store)
+    node.run()
+    assert node.pipes["a"].last_run == ("full", "another pipe writes the same dataset")
+    assert node.pipes["o"].last_run == ("full", "its sink is not a dataset")

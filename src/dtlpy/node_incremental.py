@@ -116,18 +116,26 @@ def _made(pipe: "Pipe", entities: list[dict]) -> tuple[list[tuple[str, list[dict
 
 
 def _write(pipe: "Pipe", made: list[tuple[str, list[dict]]]) -> set[str]:
-    """Write the outputs as a full run does; returns the ids kept live."""
+    """Write the outputs (a ``_filtered`` one deletes); returns the ids kept live.
+
+    When the run makes an ``_id`` more than once, only the last one is
+    written: that is what the sink holds after the run either way, and
+    writing each in turn would store versions on every run - a ping-pong
+    that keeps the scheduler from a fixpoint."""
     ds = pipe.node.store.dataset(pipe.sink_dataset)
     ds.create()
-    seen = set()
+    last: dict[str, dict] = {}
     for _source, outputs in made:
         for e in outputs:
             ident = e.get("_id")
-            if type(ident) is not str:
-                continue
-            if e.get("_filtered"):
-                ds.delete(ident)
-                continue
+            if type(ident) is str:
+                last.pop(ident, None)  # keep the order of last occurrence
+                last[ident] = e
+    seen = set()
+    for ident, e in last.items():
+        if e.get("_filtered"):
+            ds.delete(ident)
+        else:
             seen.add(ident)
             ds.put(e)
     return seen
