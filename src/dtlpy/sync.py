@@ -336,12 +336,16 @@ class SyncEngine:
         """The base after a write: both records as they are now, and each
         image as it was when the decision was made (an image that changed
         since - a reference that resolved - then counts as a change next
-        round). A side that was just inserted gets its image as it is now."""
+        round), except where the image now equals the other record: that is
+        the echo of a value just written (or a resolved reference that needs
+        no write), and keeping the old value there would count the echo as a
+        change - a lost update or a ping-pong. A side that was just inserted
+        gets its image as it is now."""
         fa, gb = self._images(link)
         a, b = self.record(link["a"]), self.record(link["b"])
         base = {"a": a and a["data"], "b": b and b["data"],
-                "fa": decided["fa"] if "fa" in decided else _payload(fa),
-                "gb": decided["gb"] if "gb" in decided else _payload(gb)}
+                "fa": _settled(decided["fa"], fa, b) if "fa" in decided else _payload(fa),
+                "gb": _settled(decided["gb"], gb, a) if "gb" in decided else _payload(gb)}
         self.links.put(dict(_plain(link), base=base))
 
     def _new_link(self, a_ref: str, b_ref: str) -> dict:
@@ -476,6 +480,17 @@ def _payload(out: dict | None) -> dict:
     if out is None:
         return {}
     return {k: v for k, v in out.items() if not k.startswith(("_", "$")) and k != "id"}
+
+
+def _settled(decided: dict, image: dict | None, record: dict | None) -> dict:
+    """A decision-time image, with the properties where the current image
+    already equals the other side's record taken from the current image."""
+    out = dict(decided)
+    data = record["data"] if record is not None and isinstance(record["data"], dict) else {}
+    for key, value in _payload(image).items():
+        if key in data and data[key] == value:
+            out[key] = value
+    return out
 
 
 def _plain(entity: dict) -> dict:
