@@ -312,9 +312,12 @@ class Dataset:
         """Versions with ``_updated >= offset`` in order. With ``latest_only``
         (Sesam's default) a version that has been superseded is skipped."""
         if latest_only:
+            # A correlated lookup by (dataset, id): written as a join on seq,
+            # SQLite scans ``latest`` for every version (quadratic: 34 s for
+            # 20k entities).
             sql = (
-                "SELECT v.body FROM versions v JOIN latest l ON l.dataset=v.dataset AND l.seq=v.seq "
-                "WHERE v.dataset=? AND v.seq>=? ORDER BY v.seq"
+                "SELECT v.body FROM versions v WHERE v.dataset=? AND v.seq>=? "
+                "AND v.seq=(SELECT l.seq FROM latest l WHERE l.dataset=v.dataset AND l.id=v.id) ORDER BY v.seq"
             )
         else:
             sql = "SELECT body FROM versions WHERE dataset=? AND seq>=? ORDER BY seq"
