@@ -104,3 +104,38 @@ def test_pinned_clock_still_gives_increasing_ts():
     ds.put({"_id": "a"})
     ds.put({"_id": "b"})
     assert ds.get("a")["_ts"] < ds.get("b")["_ts"]
+
+
+def test_pipe_position_and_lineage(tmp_path):
+    path = str(tmp_path / "node.sqlite")
+    s = Store(path)
+    assert s.pipe_state("p") is None
+    s.save_pipe_state("p", "h", sources={"src": 3}, dependencies={"ref": 1, "codes": 0})
+    many = {f"s{i}": {f"o{i}", "shared"} for i in range(1200)}  # more ids than one IN (...) chunk
+    s.set_lineage("p", many, replace_all=True)
+    s.set_lineage("q", {"s1": {"other"}})
+    s.commit()
+    s.close()
+    s = Store(path)
+    state = s.pipe_state("p")
+    assert (state.config_hash, state.sources, state.dependencies) == ("h", {"src": 3}, {"ref": 1, "codes": 0})
+    assert s.lineage("p", ["s1", "s1100", "nope"]) == {"s1": {"o1", "shared"}, "s1100": {"o1100", "shared"}}
+    assert len(s.producers("p", ["shared"])["shared"]) == 1200
+    s.set_lineage("p", {"s1": {"x"}, "s2": set()})  # replaces the rows of s1 and s2 only
+    assert s.lineage("p", ["s1", "s2", "s3"]) == {"s1": {"x"}, "s3": {"o3", "shared"}}
+    assert s.producers("p", ["o1", "x"]) == {"x": {"s1"}}
+    s.save_pipe_state("p", "h2", sources={"src": 4}, dependencies={})
+    assert s.pipe_state("p").dependencies == {} and s.pipe_state("p").config_hash == "h2"
+    s.reset_pipe("p")
+    assert s.pipe_state("p") is None and s.lineage("p", ["s3"]) == {}
+    assert s.lineage("q", ["s1"]) == {"s1": {"other"}}  # other pipes keep theirs
+
+
+def test_since_reads_latest_versions_of_a_large_dataset_in_order():
+    ds = make().dataset("d")
+    ds.put_many([{"_id": str(i), "v": i} for i in range(3000)])
+    ds.put({"_id": "7", "v": -7})
+    ds.delete("8")
+    latest = list(ds.since(0))
+    assert len(latest) == 3000 and [e["_id"] for e in latest[-2:]] == ["7", "8"]
+    assert [e["_id"] for e in ds.since(2999)] == ["2999", "7", "8"]
