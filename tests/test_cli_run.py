@@ -94,7 +94,7 @@ def test_malformed_inputs_exit_1(files, capsys):
 
 
 def test_missing_target_id_exit_1(files, capsys):
-    rules = files("r.json", {"default": [["add", "x", 1]]})
+    rules = files("r.json", {"default": [["add", "x", 1], ["remove", "_id"]]})
     assert main(["run", rules, files("in.json", '{"_id": "a"}')]) == 1
     assert "missing-id" in capsys.readouterr().err
 

@@ -42,7 +42,7 @@ def test_steps_show_what_each_transform_did(tmp_path, capsys):
     assert code == 0
     steps = {s["pointer"]: s for s in report["transforms"][0]["runs"][0]["steps"]}
     assert "/default/0" not in steps  # comments are left out
-    assert steps["/default/1"]["added"] == {"_id": "a", "n": "ab", "x": 1, "k": 2}
+    assert steps["/default/1"]["added"] == {"n": "ab", "x": 1, "k": 2}  # _id was there from the start
     assert steps["/default/2"]["changed"] == {"n": ["ab", "AB"]}
     assert steps["/default/3"]["removed"] == ["x"]
     assert steps["/default/4"]["created"] == [{"_id": "c1"}]

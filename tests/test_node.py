@@ -204,7 +204,7 @@ def test_emit_children_and_conditional_transforms():
 
 
 def test_dtl_transform_options_reach_the_node():
-    no_id = {"type": "dtl", "id_required": False, "rules": {"default": [["add", "v", 1]]}}
+    no_id = {"type": "dtl", "id_required": False, "rules": {"default": [["add", "v", 1], ["remove", "_id"]]}}
     node = Node([embedded("p", [{"_id": "a"}], transform=no_id)])
     node.run()  # no _id on the target: dropped, not an error
     assert node.dataset("p").latest() == []

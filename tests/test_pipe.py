@@ -158,7 +158,7 @@ def test_trigger_on_default_key(tmp_path):
 
 def test_id_required_false(tmp_path):
     path = write(tmp_path, "p.conf.json", {"_id": "p", "transform": dtl(
-        ["create", "_S.x"], ["add", "a", 1], id_required=False)})
+        ["create", "_S.x"], ["add", "a", 1], ["remove", "_id"], id_required=False)})
     pipe = dtlpy.load_pipe(path)
     assert pipe.transform({"_id": "a", "x": [{"_id": "c"}, 5, {"no": 1}]}) == [{"_id": "c"}]
     strict = write(tmp_path, "s.conf.json", {"_id": "p", "transform": dtl(["create", "_S.x"], ["copy", "_id"])})

@@ -118,7 +118,7 @@ class Transform:
             # new object; a Transform runs one entity at a time). ctx.item and
             # env.depth are always restored by the code that changes them.
             ctx.S = entity
-            target = ctx.T = {}
+            target = ctx.T = {"_id": entity["_id"]} if "_id" in entity else {}  # initial_target
             try:
                 run(ctx)
             except Stop as stop:
@@ -173,6 +173,18 @@ class Transform:
         self.last_stop = None
         out = self.transform(entity, previous=previous)
         return out, self.last_stop
+
+
+def initial_target(entity: dict) -> dict:
+    """The target entity a rule run starts from: the source's ``_id`` only.
+
+    The docs never say what ``_T`` holds before the first transform, but
+    published Sesam connectors rely on this: whole DTL transforms such as
+    ``[["create-child", ...]]`` or ``[["if", ..., ["filter"]], ["copy", "id"]]``
+    never set ``_id``, and would fail every entity under the documented
+    ``id_required`` check if the target started empty (see DEVIATIONS.md).
+    """
+    return {"_id": entity["_id"]} if "_id" in entity else {}
 
 
 def _rebuild(rules: Any, spec: dict) -> Transform:

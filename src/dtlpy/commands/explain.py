@@ -20,6 +20,7 @@ from typing import Any
 
 from ..compiler import Stop, pointer
 from ..context import Ctx
+from ..engine import initial_target
 from ..errors import DtlError, DtlInputError
 from ..io import read_json_file
 from ..values import as_list, equal, truthy
@@ -84,7 +85,7 @@ class Stepper:
         env.previous = None
         env.entity_id = entity.get("_id")
         env.depth = 0
-        ctx = Ctx(entity, {}, env)
+        ctx = Ctx(entity, initial_target(entity), env)
         stopped = None
         try:
             if self.t._trigger is not None and not self.t._trigger(entity, env):
