@@ -118,7 +118,8 @@ class Transform:
             # new object; a Transform runs one entity at a time). ctx.item and
             # env.depth are always restored by the code that changes them.
             ctx.S = entity
-            target = ctx.T = {"_id": entity["_id"]} if "_id" in entity else {}  # initial_target
+            # initial_target(entity), written out: this runs once per entity.
+            target = ctx.T = {"_id": entity["_id"]} if "_id" in entity else {}
             try:
                 run(ctx)
             except Stop as stop:
@@ -167,12 +168,6 @@ class Transform:
             ) from None
         for entity in iterator:
             yield from transform(entity)
-
-    def _run(self, entity: Any, previous: Any) -> tuple[list[dict], str | None]:
-        """(emitted entities, "filter"/"discard"/None): transform plus how it stopped."""
-        self.last_stop = None
-        out = self.transform(entity, previous=previous)
-        return out, self.last_stop
 
 
 def initial_target(entity: dict) -> dict:
