@@ -132,3 +132,18 @@ def test_a_compiled_transform_pickles_and_runs_the_same():
     assert again.transform(entity) == t.transform(entity)
     t.last_stop = "filter"
     assert t.transform_for_sink(entity)[-1]["_id"] == "x-3"  # last_stop is reset per call
+
+
+def test_a_fallback_to_the_closure_path_keeps_the_inherited_id():
+    # join over a list holding a number makes the generated code raise and
+    # re-run the rule on the closure path, which must start from the same
+    # target: the source's _id (and no duplicate created entities).
+    rules = {"default": [["create", {"_id": "c"}], ["add", "tags", ["join", ",", "_S.tags"]]]}
+    for fast in (True, False):
+        t = dtlpy.Transform(rules, fast=fast)
+        assert t.transform({"_id": "a", "tags": ["x", 1]}) == [{"_id": "c"}, {"_id": "a", "tags": "x"}]
+    applied = {"default": [["add", "kids", ["apply", "kid", "_S.kids"]]],
+               "kid": [["add", "t", ["join", ",", "_S.tags"]]]}
+    assert dtlpy.compile(applied).transform({"_id": "p", "kids": [{"_id": "k", "tags": ["y", 2]}]}) == [
+        {"_id": "p", "kids": [{"t": "y"}]}
+    ]

@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compiler import Compiler, Stop, execute, is_const, pointer
+from .context import initial_target
 from .errors import DtlError
 from .paths import is_path, split_path, walk
 
@@ -314,11 +315,11 @@ def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str
         g.steps(body, ptr, "        ")
         source = "\n".join(
             [
-                f"def make(WALK, SLOW, STOP, DTLERROR{''.join(f', K{i}' for i in range(len(g.consts)))}):",
+                f"def make(WALK, RETRY, STOP, DTLERROR{''.join(f', K{i}' for i in range(len(g.consts)))}):",
                 "  def run(ctx):",
                 "    S = ctx.S",
                 "    if type(S) is not dict:",
-                "        return SLOW(ctx)",
+                "        return RETRY(ctx, len(ctx.env.created))",
                 "    T = ctx.T",
                 "    created = len(ctx.env.created)",
                 "    try:",
@@ -328,13 +329,9 @@ def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str
                 "    except DTLERROR as e:",
                 "        if e.pointer is not None:",
                 "            raise",
-                "        T.clear()",
-                "        del ctx.env.created[created:]",
-                "        return SLOW(ctx)",
+                "        return RETRY(ctx, created)",
                 "    except Exception:",
-                "        T.clear()",
-                "        del ctx.env.created[created:]",
-                "        return SLOW(ctx)",
+                "        return RETRY(ctx, created)",
                 "  return run",
             ]
         )
@@ -346,7 +343,15 @@ def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str
         # closure path is complete and reports errors precisely; use it.
         return None
 
-    def slow(ctx):
+    def retry(ctx, created: int):
+        # Back to the state the rule started from, then the closure path:
+        # the root rule's target starts with the source's _id, an applied
+        # rule's target starts empty; entities created meanwhile are dropped.
+        target = ctx.T
+        target.clear()
+        if ctx.P is None and type(ctx.S) is dict:
+            target.update(initial_target(ctx.S))
+        del ctx.env.created[created:]
         execute(slow_steps, ctx, file)
 
-    return namespace["make"](walk, slow, Stop, DtlError, *g.consts)
+    return namespace["make"](walk, retry, Stop, DtlError, *g.consts)

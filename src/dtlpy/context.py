@@ -121,3 +121,15 @@ class Ctx:
         if with_parent and self.P is not None:
             d["_P"] = self.P.as_dict()
         return d
+
+
+def initial_target(entity: dict) -> dict:
+    """The target entity a rule run starts from: the source's ``_id`` only.
+
+    The docs never say what ``_T`` holds before the first transform, but
+    published Sesam connectors rely on this: whole DTL transforms such as
+    ``[["create-child", ...]]`` or ``[["if", ..., ["filter"]], ["copy", "id"]]``
+    never set ``_id``, and would fail every entity under the documented
+    ``id_required`` check if the target started empty (see DEVIATIONS.md).
+    """
+    return {"_id": entity["_id"]} if "_id" in entity else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from .compiler import Compiler, Stop, execute, pointer
-from .context import Ctx, Env
+from .context import Ctx, Env, initial_target
 from .errors import DtlError, DtlInputError, DtlRuntimeError
 from .functions import FUNCTIONS
 from .transforms import TRANSFORMS
@@ -168,18 +168,6 @@ class Transform:
             ) from None
         for entity in iterator:
             yield from transform(entity)
-
-
-def initial_target(entity: dict) -> dict:
-    """The target entity a rule run starts from: the source's ``_id`` only.
-
-    The docs never say what ``_T`` holds before the first transform, but
-    published Sesam connectors rely on this: whole DTL transforms such as
-    ``[["create-child", ...]]`` or ``[["if", ..., ["filter"]], ["copy", "id"]]``
-    never set ``_id``, and would fail every entity under the documented
-    ``id_required`` check if the target started empty (see DEVIATIONS.md).
-    """
-    return {"_id": entity["_id"]} if "_id" in entity else {}
 
 
 def _rebuild(rules: Any, spec: dict) -> Transform:

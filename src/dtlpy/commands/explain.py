@@ -19,8 +19,7 @@ import json
 from typing import Any
 
 from ..compiler import Stop, pointer
-from ..context import Ctx
-from ..engine import initial_target
+from ..context import Ctx, initial_target
 from ..errors import DtlError, DtlInputError
 from ..io import read_json_file
 from ..values import as_list, equal, truthy
