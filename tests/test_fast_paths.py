@@ -147,3 +147,11 @@ def test_a_fallback_to_the_closure_path_keeps_the_inherited_id():
     assert dtlpy.compile(applied).transform({"_id": "p", "kids": [{"_id": "k", "tags": ["y", 2]}]}) == [
         {"_id": "p", "kids": [{"t": "y"}]}
     ]
+
+
+def test_a_default_rule_that_is_also_applied_still_works_on_the_fast_path():
+    # "default" applied to itself gets the general prologue (non-dict _S, created entities).
+    rules = {"default": [["add", "n", ["apply", "default", "_S.sub"]], ["create", {"_id": "c"}]]}
+    for fast in (True, False):
+        out = dtlpy.Transform(rules, fast=fast).transform({"_id": "a", "sub": [1, {"sub": None}]})
+        assert out == [{"_id": "c"}, {"_id": "c"}, {"_id": "c"}, {"_id": "a", "n": [{"n": None}, {"n": None}]}], out

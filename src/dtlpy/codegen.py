@@ -308,20 +308,32 @@ _INLINE = {
 }
 
 
-def generate_rule(c: Compiler, body: list, ptr: str, slow_steps: list, file: str | None):
-    """A fast function ``run(ctx)`` for one rule, or None if it cannot be built."""
+def generate_rule(
+    c: Compiler, body: list, ptr: str, slow_steps: list, file: str | None, *, root: bool = False
+):
+    """A fast function ``run(ctx)`` for one rule, or None if it cannot be built.
+
+    ``root``: the rule only ever runs as the transform's default rule, so
+    ``_S`` is an entity (a dict) and nothing was created before it started.
+    """
     g = _Gen(c)
     try:
         g.steps(body, ptr, "        ")
-        source = "\n".join(
-            [
-                f"def make(WALK, RETRY, STOP, DTLERROR{''.join(f', K{i}' for i in range(len(g.consts)))}):",
-                "  def run(ctx):",
+        if root:
+            prologue = ["    S = ctx.S", "    T = ctx.T", "    created = 0"]
+        else:
+            prologue = [
                 "    S = ctx.S",
                 "    if type(S) is not dict:",
                 "        return RETRY(ctx, len(ctx.env.created))",
                 "    T = ctx.T",
                 "    created = len(ctx.env.created)",
+            ]
+        source = "\n".join(
+            [
+                f"def make(WALK, RETRY, STOP, DTLERROR{''.join(f', K{i}' for i in range(len(g.consts)))}):",
+                "  def run(ctx):",
+                *prologue,
                 "    try:",
                 *g.lines,
                 "    except STOP:",

@@ -465,7 +465,9 @@ class Compiler:
 
             for name, body in rules.items():
                 ref = self.rule_refs[name]
-                fast = generate_rule(self, body, pointer(ptr, name), ref.steps, self.file)
+                # "default" runs only at the root unless some apply uses it.
+                root = name == "default" and "default" not in self.used_rules
+                fast = generate_rule(self, body, pointer(ptr, name), ref.steps, self.file, root=root)
                 if fast is not None:
                     ref.run = fast
         return self.rule_refs
