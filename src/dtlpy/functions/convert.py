@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ..compiler import constant, is_const, pointer
-from ..errors import DtlRuntimeError, DtlTypeError
+from ..errors import DtlError, DtlRuntimeError, DtlTypeError
 from ..values import first, kind, to_number
 
 # Returned by a per-value function to say "this value does not take part".
@@ -47,6 +47,39 @@ def map_values(value: Any, fn: Callable[[Any], Any]) -> Any:
         return out
     r = fn(value)
     return None if r is DROP else r
+
+
+def map_dropping_none(values: Any, fn: Callable[[Any], Any]) -> Any:
+    """Apply ``fn`` per value: a list maps to a list without the Nones, a
+    scalar to a scalar (None when dropped), null stays null.
+
+    >>> map_dropping_none(["a", 1], lambda v: v if type(v) is str else None)
+    ['a']
+    """
+    if type(values) is list:
+        out = []
+        for v in values:
+            r = fn(v)
+            if r is not None:
+                out.append(r)
+        return out
+    if values is None:
+        return None
+    return fn(values)
+
+
+def checked_argument(c, args: list, ptr: str, index: int, check: Callable[[Any], Any]):
+    """Compile argument ``index`` and validate it with ``check``: a constant
+    is checked now (a compile error pointing at the argument), anything else
+    each time it is evaluated."""
+    fn = c.expr(args[index], pointer(ptr, index + 1))
+    if is_const(fn):
+        try:
+            value = check(fn.value)
+        except DtlError as e:
+            raise c.error(e.message, pointer(ptr, index + 1), args[index], code=e.code) from None
+        return lambda ctx: value
+    return lambda ctx: check(fn(ctx))
 
 
 def compile_cast(c, args: list, ptr: str, name: str, convert: Callable[[Any], Any]):

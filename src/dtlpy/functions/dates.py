@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..compiler import is_const, pointer
@@ -39,6 +39,7 @@ from ..values import (
     parse_datetime,
     parse_datetime_text,
 )
+from .convert import checked_argument, map_dropping_none
 from .dates_format import compile_format, format_fields, parse_fields
 
 registry = Registry()
@@ -99,35 +100,8 @@ def datepart(value: Any) -> str:
     return value
 
 
-def _checked(c, args, ptr, index: int, check: Callable[[Any], Any]):
-    """Compile argument ``index`` and validate it with ``check``.
-
-    A constant is checked now (a compile error pointing at the argument);
-    anything else is checked each time it is evaluated.
-    """
-    fn = c.expr(args[index], pointer(ptr, index + 1))
-    if is_const(fn):
-        try:
-            value = check(fn.value)
-        except DtlError as e:
-            raise c.error(e.message, pointer(ptr, index + 1), args[index], code=e.code) from None
-        return lambda ctx: value
-    return lambda ctx: check(fn(ctx))
 
 
-def _each(values: Any, convert: Callable[[Any], Any]) -> Any:
-    """Apply ``convert`` per value: a list maps to a list without the Nones,
-    a scalar to a scalar (None when dropped), null stays null."""
-    if type(values) is list:
-        out = []
-        for v in values:
-            r = convert(v)
-            if r is not None:
-                out.append(r)
-        return out
-    if values is None:
-        return None
-    return convert(values)
 
 
 # ---------------------------------------------------------------- ns <-> wall clock
@@ -235,12 +209,12 @@ def compile_datetime(c, args, ptr):
     if len(args) == 1:
         if is_const(values):
             try:
-                folded = _each(values.value, to_datetime)
+                folded = map_dropping_none(values.value, to_datetime)
             except Exception:
                 folded = None
             else:
                 return lambda ctx: folded
-        return c.guarded(lambda ctx: _each(values(ctx), to_datetime), ptr, ["datetime", *args], "datetime")
+        return c.guarded(lambda ctx: map_dropping_none(values(ctx), to_datetime), ptr, ["datetime", *args], "datetime")
     default = c.item_fn(args[0], pointer(ptr, 1))
 
     def with_default(ctx):
@@ -267,13 +241,13 @@ def compile_datetime_parse(c, args, ptr):
     >>> evaluate(["datetime-parse", "%d.%m.%Y", "28.07.2015"])
     '~t2015-07-28T00:00:00Z'
     """
-    tz = _checked(c, args, ptr, 0, zone) if len(args) == 3 else (lambda ctx: None)
-    fmt = _checked(c, args, ptr, len(args) - 2, date_format)
+    tz = checked_argument(c, args, ptr, 0, zone) if len(args) == 3 else (lambda ctx: None)
+    fmt = checked_argument(c, args, ptr, len(args) - 2, date_format)
     values = c.expr(args[-1], pointer(ptr, len(args)))
 
     def parse(ctx):
         f, z = fmt(ctx), tz(ctx)
-        return _each(values(ctx), lambda v: _parse_one(f, z, v))
+        return map_dropping_none(values(ctx), lambda v: _parse_one(f, z, v))
 
     return c.guarded(parse, ptr, ["datetime-parse", *args], "datetime-parse")
 
@@ -319,13 +293,13 @@ def compile_datetime_format(c, args, ptr):
     >>> evaluate(["datetime-format", "%Y-%m-%d %H:%M", "~t2018-08-18T12:39:01Z"])
     '2018-08-18 12:39'
     """
-    tz = _checked(c, args, ptr, 0, zone) if len(args) == 3 else (lambda ctx: None)
-    fmt = _checked(c, args, ptr, len(args) - 2, date_format)
+    tz = checked_argument(c, args, ptr, 0, zone) if len(args) == 3 else (lambda ctx: None)
+    fmt = checked_argument(c, args, ptr, len(args) - 2, date_format)
     values = c.expr(args[-1], pointer(ptr, len(args)))
 
     def render(ctx):
         f, z = fmt(ctx), tz(ctx)
-        return _each(values(ctx), lambda v: _format_one(f, z, v))
+        return map_dropping_none(values(ctx), lambda v: _format_one(f, z, v))
 
     return c.guarded(render, ptr, ["datetime-format", *args], "datetime-format")
 
@@ -369,13 +343,13 @@ def compile_datetime_plus(c, args, ptr):
     >>> evaluate(["datetime-plus", "hour", -1, "~t2016-03-01T00:00:00Z"])
     '~t2016-02-29T23:00:00Z'
     """
-    part = _checked(c, args, ptr, 0, datepart)
-    amount = _checked(c, args, ptr, 1, _amount)
+    part = checked_argument(c, args, ptr, 0, datepart)
+    amount = checked_argument(c, args, ptr, 1, _amount)
     values = c.expr(args[2], pointer(ptr, 3))
 
     def plus(ctx):
         p, n = part(ctx), amount(ctx)
-        return _each(values(ctx), lambda v: _plus_one(p, n, v))
+        return map_dropping_none(values(ctx), lambda v: _plus_one(p, n, v))
 
     return c.guarded(plus, ptr, ["datetime-plus", *args], "datetime-plus")
 
@@ -418,7 +392,7 @@ def compile_datetime_diff(c, args, ptr):
     >>> evaluate(["datetime-diff", "day", "~t2015-07-28T00:00:00Z", "~t2015-07-29T00:00:00Z"])
     -1
     """
-    part = _checked(c, args, ptr, 0, datepart)
+    part = checked_argument(c, args, ptr, 0, datepart)
     start = c.expr(args[1], pointer(ptr, 2))
     end = c.expr(args[2], pointer(ptr, 3))
     diff = lambda ctx: datetime_diff(part(ctx), start(ctx), end(ctx))  # noqa: E731
@@ -449,13 +423,13 @@ def compile_datetime_shift(c, args, ptr):
     >>> evaluate(["datetime-shift", "Europe/Oslo", "UTC", "~t2015-07-28T09:46:00Z"])
     '~t2015-07-28T07:46:00Z'
     """
-    src = _checked(c, args, ptr, 0, zone)
-    dst = _checked(c, args, ptr, 1, zone)
+    src = checked_argument(c, args, ptr, 0, zone)
+    dst = checked_argument(c, args, ptr, 1, zone)
     values = c.expr(args[2], pointer(ptr, 3))
 
     def shift(ctx):
         a, b = src(ctx), dst(ctx)
-        return _each(values(ctx), lambda v: _shift_one(a, b, v))
+        return map_dropping_none(values(ctx), lambda v: _shift_one(a, b, v))
 
     return c.guarded(shift, ptr, ["datetime-shift", *args], "datetime-shift")
 

@@ -16,30 +16,19 @@ rest of the run.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ..compiler import pointer
 from ..errors import DtlTypeError
 from ..registry import Registry
 from ..values import ni_parts, tagged
+from .convert import map_dropping_none
 
 registry = Registry()
 
 DEFAULT_URI_NAMESPACES = {"_": "http://example.org/"}
 
 
-def _map_values(values: Any, fn: Callable[[Any], Any]) -> Any:
-    """fn over a list (None results dropped), or over a single value."""
-    if type(values) is list:
-        out = []
-        for v in values:
-            r = fn(v)
-            if r is not None:
-                out.append(r)
-        return out
-    if values is None:
-        return None
-    return fn(values)
 
 
 def _namespace_table(env) -> dict:
@@ -115,7 +104,7 @@ def compile_ni(c, args, ptr):
                     return "~:" + v
                 return None
 
-            return _map_values(values(ctx), one)
+            return map_dropping_none(values(ctx), one)
 
         return c.guarded(to_ni_global, ptr, node, "ni")
 
@@ -148,7 +137,7 @@ def ni_in_namespace(ns: Any, values: Any) -> Any:
             return f"~:{ns}:{v}"
         return None
 
-    return _map_values(values, one)
+    return map_dropping_none(values, one)
 
 
 def _ni_or_plain(v: Any) -> bool:
@@ -163,7 +152,7 @@ def ni_id(values):
     >>> evaluate(["ni-id", ["list", "~:foo:bar", "foo:baz", "qux"]])
     ['bar', 'baz', 'qux']
     """
-    return _map_values(values, lambda v: ni_parts(v)[1] if _ni_or_plain(v) else None)
+    return map_dropping_none(values, lambda v: ni_parts(v)[1] if _ni_or_plain(v) else None)
 
 
 @registry.eager("ni-ns", 1, signature="VALUES")
@@ -173,7 +162,7 @@ def ni_ns(values):
     >>> evaluate(["ni-ns", ["list", "~:foo:bar", "foo"]])
     ['foo', '']
     """
-    return _map_values(values, lambda v: ni_parts(v)[0] if _ni_or_plain(v) else None)
+    return map_dropping_none(values, lambda v: ni_parts(v)[0] if _ni_or_plain(v) else None)
 
 
 @registry.eager("is-ni", 1, signature="VALUES")
@@ -215,7 +204,7 @@ def compile_ni_collapse(c, args, ptr):
                 return "~:" + v
             return f"~:{hit[0]}:{v[len(hit[1]):]}"
 
-        return _map_values(values(ctx), one)
+        return map_dropping_none(values(ctx), one)
 
     return c.guarded(collapse, ptr, ["ni-collapse", *args], "ni-collapse")
 
@@ -243,6 +232,6 @@ def compile_ni_expand(c, args, ptr):
                 return prefix + ident
             return v[2:]
 
-        return _map_values(values(ctx), one)
+        return map_dropping_none(values(ctx), one)
 
     return c.guarded(expand, ptr, ["ni-expand", *args], "ni-expand")

@@ -14,10 +14,11 @@ from typing import Any
 
 import phonenumbers as _pn
 
-from ..compiler import is_const, pointer
+from ..compiler import pointer
 from ..errors import DtlError
 from ..registry import Registry
 from ..values import first, is_plain_string, tagged
+from .convert import checked_argument
 
 registry = Registry()
 
@@ -34,16 +35,6 @@ def _each(values: Any, convert) -> Any:
     return convert(values)
 
 
-def _checked(c, args, ptr, index: int, check):
-    """Compile argument ``index``; check a constant now, anything else per call."""
-    fn = c.expr(args[index], pointer(ptr, index + 1))
-    if is_const(fn):
-        try:
-            value = check(fn.value)
-        except DtlError as e:
-            raise c.error(e.message, pointer(ptr, index + 1), args[index], code=e.code) from None
-        return lambda ctx: value
-    return lambda ctx: check(fn(ctx))
 
 
 def region(value: Any) -> str:
@@ -95,7 +86,7 @@ def compile_phonenumber_parse(c, args, ptr):
     >>> evaluate(["phonenumber-parse", "+4722222222"])
     '~rtel:+47-22-22-22-22'
     """
-    reg = _checked(c, args, ptr, 0, region) if len(args) == 2 else (lambda ctx: None)
+    reg = checked_argument(c, args, ptr, 0, region) if len(args) == 2 else (lambda ctx: None)
     values = c.expr(args[-1], pointer(ptr, len(args)))
 
     def parse(ctx):
@@ -139,7 +130,7 @@ def compile_phonenumber_format(c, args, ptr):
     >>> evaluate(["phonenumber-format", "international", "~rtel:+47-22-22-22-22"])
     '+47 22 22 22 22'
     """
-    fmt = _checked(c, args, ptr, 0, number_format)
+    fmt = checked_argument(c, args, ptr, 0, number_format)
     values = c.expr(args[1], pointer(ptr, 2))
 
     def render(ctx):
