@@ -12,15 +12,21 @@ from typing import Any
 from .errors import DtlInputError
 
 
-def read_json_file(path: str | os.PathLike) -> Any:
-    """Parse a JSON file; errors name the file, line and column."""
+def read_text_file(path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """A text file's content; a missing or unreadable file is a DtlInputError naming it."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding=encoding)
     except FileNotFoundError:
         raise DtlInputError(f"no such file: {p}", code="file-not-found", file=str(p)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise DtlInputError(f"cannot read {p}: {e}", code="unreadable-file", file=str(p)) from None
+
+
+def read_json_file(path: str | os.PathLike) -> Any:
+    """Parse a JSON file; errors name the file, line and column."""
+    p = Path(path)
+    text = read_text_file(p)
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte order mark, as Windows editors write (sesam-py accepts it too)
     try:

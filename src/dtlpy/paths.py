@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .values import splice
+
 VARIABLE_PREFIXES = ("_S.", "_T.", "_P.", "_R.", "_B.", "_.")
 
 
@@ -132,15 +134,7 @@ def lookup_ni(d: dict, key: str, current_ns: str) -> Any:
             found.append(v)
     if not found:
         return None
-    if len(found) == 1:
-        return found[0]
-    out: list = []
-    for v in found:
-        if type(v) is list:
-            out.extend(v)
-        elif v is not None:
-            out.append(v)
-    return out
+    return found[0] if len(found) == 1 else splice(found)
 
 
 def walk_ni(value: Any, keys, current_ns: str) -> Any:

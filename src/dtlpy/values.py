@@ -100,6 +100,22 @@ def as_list(value: Any) -> list:
     return [value]
 
 
+def splice(values: list) -> list:
+    """One flat list of several values: lists are spliced in one level, nulls
+    left out (``combine``; several namespaced matches read as one property).
+
+    >>> splice([1, [2, 3], None, [[4]]])
+    [1, 2, 3, [4]]
+    """
+    out: list = []
+    for v in values:
+        if type(v) is list:
+            out.extend(v)
+        elif v is not None:
+            out.append(v)
+    return out
+
+
 def first(value: Any) -> Any:
     """The first element of a list (or None), or the value itself."""
     if type(value) is list or isinstance(value, (list, tuple)):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import DtlError, DtlInputError
+from ..io import read_text_file
 from ..parallel import TransformSpec, add_run_arguments, run_from_args
 
 
@@ -42,12 +43,7 @@ def register(sub) -> None:
 def read_entities(path: str | Path) -> list[dict]:
     """Entities from a JSON array, a single JSON object or JSON Lines file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DtlInputError(f"no such file: {p}", code="file-not-found", file=str(p)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise DtlInputError(f"cannot read {p}: {e}", code="unreadable-file", file=str(p)) from None
+    text = read_text_file(p, encoding="utf-8-sig")
     stripped = text.lstrip()
     if not stripped:
         return []

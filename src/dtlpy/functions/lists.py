@@ -29,6 +29,7 @@ from ..values import (
     from_number,
     hashable_key,
     promote,
+    splice,
     to_number,
     truthy,
 )
@@ -96,13 +97,7 @@ def combine(*args):
     >>> evaluate(["combine", 1, ["list", 2, 3, ["list", 4]]])
     [1, 2, 3, [4]]
     """
-    out: list = []
-    for a in args:
-        if type(a) is list:
-            out.extend(a)
-        elif a is not None:
-            out.append(a)
-    return out
+    return splice(args)
 
 
 @registry.eager("first", 1, signature="VALUES")

@@ -15,7 +15,7 @@ from ..errors import DtlTypeError
 from ..namespaces import compile_patterns, has_wildcards, qualify, qualify_id, resolve
 from ..paths import split_ni_key
 from ..registry import Registry
-from ..values import as_list, hashable_key, is_plain_string, truthy
+from ..values import as_list, hashable_key, is_plain_string, splice, truthy
 
 registry = Registry()
 
@@ -289,15 +289,7 @@ def _source_matches(S: dict, name: str, ni: bool, pns: str) -> list[tuple[str, o
 
 def _collect(values: list):
     """Several NI matches written to one property: their values in one list."""
-    if len(values) == 1:
-        return values[0]
-    out: list = []
-    for v in values:
-        if type(v) is list:
-            out.extend(v)
-        elif v is not None:
-            out.append(v)
-    return out
+    return values[0] if len(values) == 1 else splice(values)
 
 
 @registry.transform("rename", 2, signature="PROPERTY1 PROPERTY2")
