@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import shutil
 import signal
 import tempfile
 from collections import deque
@@ -115,6 +116,9 @@ def _load_path(path: str, **options) -> Callable[[dict], list]:
 
 _worker_transform: Callable[[dict], list] | None = None
 _worker_error: BaseException | None = None
+# Set in the parent just while the pool forks: forked workers inherit the
+# transform the parent already compiled instead of compiling their own.
+_inherited: Callable[[dict], list] | None = None
 
 
 def _init_worker(spec: TransformSpec) -> None:
@@ -122,17 +126,23 @@ def _init_worker(spec: TransformSpec) -> None:
     # so it can stop the pool and roll back the output file cleanly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker_transform, _worker_error
+    if _inherited is not None:
+        _worker_transform = _inherited
+        return
     try:
         _worker_transform = spec.build()
     except Exception as e:  # raising here would make the pool respawn forever
         _worker_error = e
 
 
-def _work(chunk: list) -> ChunkResult:
+def _work(chunk: list, spool: tuple[str, str] | None = None) -> ChunkResult:
     if _worker_error is not None:
         raise _worker_error
     assert _worker_transform is not None
-    return process_chunk(_worker_transform, chunk)
+    result = process_chunk(_worker_transform, chunk)
+    if spool is not None:
+        result.spool(*spool)
+    return result
 
 
 def default_workers() -> int:
@@ -149,36 +159,60 @@ def map_chunks(
     *,
     workers: int = 1,
     transform: Callable[[dict], list] | None = None,
+    spool_dir: str | None = None,
+    spool_format: str = "jsonl",
 ) -> Iterator[ChunkResult]:
     """:func:`~dtlpy.stream.process_chunk` over ``chunks``, results in input order.
 
     With ``workers == 1`` everything runs in this process (using ``transform``
     if given, so a caller that compiled once for early errors reuses it).
     Otherwise a process pool works on at most ``2 * workers`` chunks at a time,
-    so memory stays bounded however long the input is.
+    so memory stays bounded however long the input is; forked workers reuse
+    ``transform`` too.
+
+    With ``spool_dir`` (and several workers) each worker leaves a chunk's
+    output in a file of a private directory made there, in the form
+    :class:`~dtlpy.stream.EntityWriter` copies for ``spool_format`` (see
+    :meth:`~dtlpy.stream.ChunkResult.spool`); only the file name comes back.
+    Writing the result deletes its file; the directory and whatever is left
+    in it are removed when the iteration ends, fails or is closed early —
+    close the iterator (e.g. ``contextlib.closing``) to make that prompt.
     """
     if workers <= 1:
         fn = transform if transform is not None else spec.build()
         for chunk in chunks:
             yield process_chunk(fn, chunk)
         return
+    global _inherited
     ctx = multiprocessing.get_context()
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
+    spool = tempfile.mkdtemp(prefix=".dtlpy-spool-", dir=spool_dir) if spool_dir is not None else None
+    pool = None
     try:
+        if ctx.get_start_method() == "fork":
+            _inherited = transform
+        try:
+            pool = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
+        finally:
+            _inherited = None
         pending: deque = deque()
         limit = 2 * workers
-        for chunk in chunks:
-            pending.append(pool.apply_async(_work, (chunk,)))
+        for seq, chunk in enumerate(chunks):
+            piece = (os.path.join(spool, f"{seq}.part"), spool_format) if spool else None
+            pending.append(pool.apply_async(_work, (chunk, piece)))
             if len(pending) >= limit:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
         pool.close()
     except BaseException:
-        pool.terminate()
+        if pool is not None:
+            pool.terminate()
         raise
     finally:
-        pool.join()
+        if pool is not None:
+            pool.join()
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ CLI glue

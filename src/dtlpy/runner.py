@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from contextlib import ExitStack
+import tempfile
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from typing import IO, Iterable
 
@@ -118,9 +119,8 @@ def run_file(
     if reject_path and on_error != "skip":
         raise DtlInputError("--reject needs --on-error skip", code="invalid-argument")
     log = log if log is not None else sys.stderr
-    transform = spec.build() if workers <= 1 else None
-    if workers > 1:
-        spec.build()  # compile errors now, in the parent, not in every worker
+    # Compile errors now, in the parent; forked workers reuse this compiled copy.
+    transform = spec.build()
     stats = RunStats()
     source = "<stdin>" if input_path == "-" else str(input_path)
     with ExitStack() as stack:
@@ -151,8 +151,17 @@ def run_file(
             chunks = jsonl_blocks(fin, block_bytes)
         else:
             chunks = chunked(read_records(fin, in_fmt), chunk_size)
+        # With workers, each chunk's output waits in a spool file beside the
+        # output (same file system: copied in the kernel) or in the temp dir.
+        if output_path and output_path != "-":
+            spool_dir = os.path.dirname(os.path.abspath(output_path))
+        else:
+            spool_dir = tempfile.gettempdir()
+        results = stack.enter_context(closing(map_chunks(
+            spec, chunks, workers=workers, transform=transform, spool_dir=spool_dir, spool_format=out_fmt,
+        )))
         lines_before = 0  # newlines before the current FileRange
-        for result in map_chunks(spec, chunks, workers=workers, transform=transform):
+        for result in results:
             if result.newlines is not None:
                 result.rejects = [(lines_before + n, *rest) for n, *rest in result.rejects]
                 lines_before += result.newlines
