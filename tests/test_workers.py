@@ -1,6 +1,11 @@
 """--workers N: several processes, the same output in the same order."""
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
+from contextlib import closing
 
 import pytest
 
@@ -101,3 +106,130 @@ def test_bad_lines_in_parallel_ranges_keep_their_line_numbers(data, capsys):
     rej = tmp / "rej.jsonl"
     run_file(spec, src, str(tmp / "out.jsonl"), workers=2, block_bytes=3000, on_error="skip", reject_path=str(rej))
     assert [json.loads(x)["line"] for x in rej.read_text().splitlines()] == [1501, 3000]
+
+
+# ----------------------------------------------------------- spooled output
+
+@pytest.fixture
+def spy_copies(monkeypatch):
+    """Counts spool files the parent copied (so a test knows the spool was used)."""
+    from dtlpy import stream
+
+    calls = []
+    real = stream.EntityWriter._copy_file
+
+    def spy(self, path, length):
+        calls.append(path)
+        real(self, path, length)
+
+    monkeypatch.setattr(stream.EntityWriter, "_copy_file", spy)
+    return calls
+
+
+ONLY_LATE = {"default": [["filter", ["gt", "_S.n", 1700]], ["copy", "_id"]]}  # early chunks emit nothing
+NOTHING = {"default": [["filter", False]]}
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+@pytest.mark.parametrize("rules", [RULES, ONLY_LATE, NOTHING], ids=["some", "late", "none"])
+def test_one_and_two_workers_write_identical_files(data, spy_copies, suffix, rules):
+    spec, src, tmp = data
+    spec = TransformSpec(rules=rules)
+    one, two = tmp / f"one{suffix}", tmp / f"two{suffix}"
+    run_file(spec, src, str(one), workers=1, block_bytes=2000)
+    run_file(spec, src, str(two), workers=2, block_bytes=2000)
+    assert one.read_bytes() == two.read_bytes()
+    if suffix == ".json":
+        entities = json.loads(two.read_text())
+    else:
+        entities = [json.loads(line) for line in two.read_text().splitlines()]
+    expected = {id(RULES): 3001 - 429, id(ONLY_LATE): 3000 - 1700, id(NOTHING): 0}[id(rules)]
+    assert len(entities) == expected
+    assert (len(spy_copies) > 1) == (expected > 0)  # the parallel run went through spool files
+    assert sorted(os.listdir(tmp)) == ["in.jsonl", f"one{suffix}", "rules.json", f"two{suffix}"]
+
+
+def test_spool_is_removed_after_a_stop_on_error(data, spy_copies):
+    spec, src, tmp = data
+    lines = open(src).read().splitlines()
+    lines[2500] = "{broken"
+    with open(src, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    with pytest.raises(RecordError, match="line 2501"):
+        run_file(spec, src, str(tmp / "out.jsonl"), workers=2, block_bytes=2000)
+    assert spy_copies  # chunks before the bad line were spooled and copied
+    assert sorted(os.listdir(tmp)) == ["in.jsonl", "rules.json"]
+
+
+def test_spool_is_removed_when_a_worker_fails(tmp_path):
+    from dtlpy.stream import FileRange
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"_id": "a"}\n' * 50)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    chunks = [FileRange(str(src), 0, 300), FileRange(str(src), 300, 650), FileRange(str(tmp_path / "gone"), 0, 10)]
+    spec = TransformSpec(rules={"default": [["copy", "_id"]]})
+    seen = []
+    with pytest.raises(FileNotFoundError):
+        for result in map_chunks(spec, chunks, workers=2, spool_dir=str(spool)):
+            seen.append(result.spool_path)
+    assert len(seen) == 2 and all(p.startswith(str(spool)) for p in seen)
+    assert os.listdir(spool) == []
+
+
+def test_closing_the_results_early_removes_the_spool(tmp_path):
+    from dtlpy.stream import FileRange
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"_id": "a"}\n' * 500)
+    chunks = [FileRange(str(src), s, min(s + 500, 6500)) for s in range(0, 6500, 500)]
+    spec = TransformSpec(rules={"default": [["copy", "_id"]]})
+    with closing(map_chunks(spec, chunks, workers=2, spool_dir=str(tmp_path))) as results:
+        first = next(results)
+        assert os.path.exists(first.spool_path)
+    assert os.listdir(tmp_path) == ["in.jsonl"]
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """The temp dir stdout runs spool into, to check it is left empty."""
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return tmp
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_two_workers_to_stdout_as_a_file(data, capfd, private_tmp, spy_copies, fmt):
+    from dtlpy.cli import main
+
+    spec, src, tmp = data
+    assert main(["run", spec.path, src, "--output-format", fmt, "--workers", "1"]) == 0
+    one = capfd.readouterr().out
+    assert main(["run", spec.path, src, "--output-format", fmt, "--workers", "2"]) == 0
+    two = capfd.readouterr().out
+    assert one == two and len(one) > 100000
+    assert spy_copies and os.listdir(private_tmp) == []
+
+
+def test_two_workers_to_a_captured_stdout_without_a_file(data, capsys, private_tmp, spy_copies):
+    from dtlpy.cli import main
+
+    spec, src, tmp = data
+    assert main(["run", spec.path, src, "--workers", "1"]) == 0
+    one = capsys.readouterr().out
+    assert main(["run", spec.path, src, "--workers", "2"]) == 0
+    two = capsys.readouterr().out
+    assert one == two and len(json.loads(two)) == 3001 - 429
+    assert spy_copies and os.listdir(private_tmp) == []
+
+
+def test_two_workers_to_a_pipe(data):
+    spec, src, tmp = data
+    outs = []
+    for workers in ("1", "2"):
+        cmd = [sys.executable, "-m", "dtlpy", "run", spec.path, src, "--output-format", "jsonl", "--workers", workers]
+        outs.append(subprocess.run(cmd, capture_output=True, check=True).stdout)
+    assert outs[0] == outs[1]
+    assert len(outs[1].splitlines()) == 3001 - 429
