@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,10 +58,23 @@ _RULES = {
         ["add", "nis", ["ni", "ns", ["string", "_S.id"]]],
         ["add", "joined", ["join", ",", "_S.s"]],
         ["add", "r", ["round", 2, "_S.f"]],
-        ["add", "code", ["case-eq", "_S.s", "a", "A", "b", 2, "other"]],
+        ["add", "code", ["case-eq", "_S.s", "a", "A", "b", 2, "~:q", "typed", "other"]],
         ["add", "walked", ["lower", "_S.nested.x"]],
     ]
 }
+
+# Whole default rules that need no context: the generated entry function
+# (codegen.generate_entry) builds the target as one dict display.
+_ENTRY_RULES = [
+    _RULES,
+    # No leading "add _id": the target starts with the source's _id.
+    {"default": [["add", "n", ["ni", "ns", "_S.s"]], ["comment", "x"], ["add", "_id", ["string", "_S.id"]]]},
+    # A target read ends the display; later steps are statements.
+    {"default": [["add", "_id", "_S.s"], ["add", "a", "_S.a"], ["add", "again", "_T.a"],
+                 ["if", ["is-null", "_S.b"], ["add", "b", "none"]]]},
+    # _id last: its value replaces the inherited one, in the first position.
+    {"default": [["add", "x", "_S.a"], ["add", "_id", ["lower", "_S.s"]]]},
+]
 
 _values = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3), st.just([]), st.just([None]),
@@ -82,16 +96,45 @@ _values = st.one_of(
     )
 )
 def test_generated_rule_agrees_with_closures(entity):
-    fast = dtlpy.Transform(_RULES, fast=True)
-    reference = dtlpy.Transform(_RULES, fast=False)
+    for rules in _ENTRY_RULES:
+        for source in (entity, {**entity, "_id": entity["id"]}, {"_id": "e", **entity}):
+            fast = dtlpy.Transform(rules, fast=True)
+            reference = dtlpy.Transform(rules, fast=False)
 
-    def outcome(t):
-        try:
-            return json.dumps(t.transform(entity), sort_keys=True)
-        except dtlpy.DtlError as e:
-            return ("error", e.code, e.pointer)
+            def outcome(t):
+                try:
+                    return json.dumps(t.transform(source))  # key order counts too
+                except dtlpy.DtlError as e:
+                    return ("error", e.code, e.pointer, e.entity_id)
 
-    assert outcome(fast) == outcome(reference)
+            assert outcome(fast) == outcome(reference), rules
+
+
+def test_context_free_default_rules_get_the_entry_function():
+    from dtlpy.compiler import Compiler  # noqa: F401  (the entry lives on the default RuleRef)
+
+    for rules in _ENTRY_RULES:
+        t = dtlpy.Transform(rules, fast=True)
+        assert t.transform.__code__.co_filename.startswith("<dtl entry"), rules
+    # A closure step (copy), a trigger or the closure path: the general hot path.
+    assert not dtlpy.Transform({"default": [["copy", "*"]]}).transform.__code__.co_filename.startswith("<dtl")
+    assert not dtlpy.Transform(_RULES, fast=False).transform.__code__.co_filename.startswith("<dtl")
+    triggered = dtlpy.Transform(_RULES, trigger_on={"key": "s", "value": "a*"})
+    assert not triggered.transform.__code__.co_filename.startswith("<dtl")
+    assert triggered.transform({"_id": "z", "s": "b"}) == [{"_id": "z", "s": "b"}]
+
+
+def test_the_entry_function_hands_odd_entities_to_the_general_path():
+    t = dtlpy.Transform(_ENTRY_RULES[1])
+    assert t.transform({"s": "a", "id": 1}) == [{"n": "~:ns:a", "_id": "1"}]  # no _id to inherit
+    assert t.transform({"_id": "0", "s": "a", "id": 1}) == [{"_id": "1", "n": "~:ns:a"}]
+    with pytest.raises(dtlpy.DtlError) as e:
+        t.transform({"_id": "0", "s": "a", "id": None})  # _id becomes null
+    assert e.value.code == "missing-id" and e.value.entity_id == "0"
+    with pytest.raises(dtlpy.DtlError) as e:
+        t.transform(["not", "an", "entity"])
+    assert e.value.code == "invalid-entity"
+    assert dtlpy.Transform(_ENTRY_RULES[1], id_required=False).transform({"s": "a", "id": None}) == []
 
 
 def test_pathological_wildcards_finish_quickly():

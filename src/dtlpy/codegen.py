@@ -13,6 +13,11 @@ name and key is passed in as an argument ``K0``, ``K1``, ... of the factory
 that builds the rule function (so they are closure cells, fast to read);
 the generated text consists only of names chosen here.
 
+Typed values: a plain string is told from a typed one (``~t...``, ``~:...``)
+by ``x < '~'``, one comparison: a string that sorts before ``"~"`` cannot
+start with it. Strings starting with a character after ``"~"`` (non-ASCII
+letters) fail the test too and take the built-in, which is exact, only slower.
+
 Errors: the generated function does no bookkeeping of where it is. When a
 Python error, or a DtlError that does not know its location yet, comes out
 of it, the rule is run again from a clean target by the closure path, which
@@ -30,6 +35,7 @@ from .compiler import Compiler, Stop, execute, is_const, pointer
 from .context import initial_target
 from .errors import DtlError
 from .paths import is_path, split_path, walk
+from .values import as_list, equal
 
 # Inline these constants as Python literals (exact and safe); all else goes via K.
 _LITERALS = {None: "None", True: "True", False: "False"}
@@ -52,6 +58,14 @@ class _Gen:
         self.consts: list[Any] = []
         self.lines: list[str] = []
         self.temps = 0
+        # Set when the code written so far calls a closure with ``ctx`` /
+        # reads the target: the root entry (generate_entry) needs neither.
+        self.uses_ctx = False
+        self.reads_target = False
+
+    def closure_call(self, fn: Any) -> str:
+        self.uses_ctx = True
+        return f"{self.const(fn)}(ctx)"
 
     def const(self, value: Any) -> str:
         for lit, text in _LITERALS.items():
@@ -125,7 +139,7 @@ class _Gen:
                         return inlined
                 return f"{self.const(impl)}({', '.join(parts)})"
         fn = getattr(fn, "inner", fn)
-        return f"{self.const(fn)}(ctx)"
+        return self.closure_call(fn)
 
     def temp(self) -> str:
         """A fresh local name for a value used twice in one inlined expression."""
@@ -150,7 +164,7 @@ class _Gen:
         a = self.temp()
         return (
             f"({self.const(table)}.get({a}, {self.const(other)}) "
-            f"if type({a} := {subject}) is str and {a}[:1] != '~' else {self.const(fn)}(ctx))"
+            f"if type({a} := {subject}) is str and {a} < '~' else {self.const(_case_eq_of(keys, results, other))}({a}))"
         )
 
     def path(self, text: str) -> str | None:
@@ -161,10 +175,12 @@ class _Gen:
         if var == "_S" and keys and keys[0] != "$ids":
             head = f"S.get({self.const(keys[0])})"
         elif var == "_T" and keys:
+            self.reads_target = True
             head = f"T.get({self.const(keys[0])})"
         elif var == "_S" and not keys:
             return "S"
         elif var == "_T" and not keys:
+            self.reads_target = True
             return "T"
         else:
             return None
@@ -188,12 +204,11 @@ class _Gen:
     def step(self, node: Any, ptr: str, indent: str) -> None:
         c = self.c
         name = node[0] if type(node) is list and node and type(node[0]) is str else None
-        entry = c.transforms.get(name) if name else None
-        if entry is not None and entry.impl.__module__.startswith("dtlpy.transforms"):
+        if _is_builtin_transform(c, name):
             args = node[1:]
             if name == "comment":
                 return
-            if name == "add" and len(args) == 2 and not c.ni_mode and type(args[0]) is str and not is_path(args[0]):
+            if name == "add" and _is_plain_add(c, node):
                 value = self.expr(args[1], pointer(ptr, 2))
                 self.lines.append(f"{indent}T[{self.const(args[0])}] = {value}")
                 return
@@ -207,7 +222,7 @@ class _Gen:
                     self.branch(args[2], pointer(ptr, 3), indent + "    ")
                 return
         fn = c.transform(node, ptr)
-        self.lines.append(f"{indent}{self.const(fn)}(ctx)")
+        self.lines.append(f"{indent}{self.closure_call(fn)}")
 
     def branch(self, node: Any, ptr: str, indent: str) -> None:
         if type(node) is list and node and type(node[0]) is str:
@@ -222,11 +237,35 @@ class _Gen:
 # what the built-in computes; tests/test_fast_paths.py compares both paths.
 
 
+def _case_eq_of(keys: list, results: list, other: Any):
+    """``case-eq`` with constant keys and results as a function of the
+    subject's value: functions/core.py's table case, without a context."""
+    table: dict = {}
+    for k, v in zip(keys, results):
+        table.setdefault(k, v)
+    pairs = list(zip(keys, results))
+
+    def case_eq(value: Any) -> Any:
+        if type(value) is list and len(value) == 1:
+            value = value[0]
+        if type(value) is str:
+            if value in table:
+                return table[value]
+            if not value.startswith("~"):
+                return other
+        for k, v in pairs:
+            if equal(as_list(value), as_list(k)):
+                return v
+        return other
+
+    return case_eq
+
+
 def _inline_text_case(method: str):
     def template(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
         (x,) = parts
         a = g.temp()
-        return f"({a}.{method}() if type({a} := {x}) is str and {a}[:1] != '~' else {impl}({a}))"
+        return f"({a}.{method}() if type({a} := {x}) is str and {a} < '~' else {impl}({a}))"
 
     return template
 
@@ -235,7 +274,7 @@ def _inline_string(g: _Gen, impl: str, parts: list[str], args: list) -> str | No
     (x,) = parts
     a, t = g.temp(), g.temp()
     return (
-        f"({a} if ({t} := type({a} := {x})) is str and {a}[:1] != '~' "
+        f"({a} if ({t} := type({a} := {x})) is str and {a} < '~' "
         f"else str({a}) if {t} is int else {impl}({a}))"
     )
 
@@ -260,7 +299,7 @@ def _inline_ni(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
         return None
     a = g.temp()
     prefix = g.const(f"~:{args[0]}:")
-    return f"({prefix} + {a} if type({a} := {parts[1]}) is str and {a}[:1] != '~' else {impl}({parts[0]}, {a}))"
+    return f"({prefix} + {a} if type({a} := {parts[1]}) is str and {a} < '~' else {impl}({parts[0]}, {a}))"
 
 
 def _inline_round(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
@@ -367,3 +406,79 @@ def generate_rule(
         execute(slow_steps, ctx, file)
 
     return namespace["make"](walk, retry, Stop, DtlError, *g.consts)
+
+
+def generate_entry(c: Compiler, body: list, ptr: str):
+    """The whole per-entity function for a default rule that needs no context,
+    or None.
+
+    When every step of the root rule is an inline ``add`` or ``if`` (no
+    closure, so no ``ctx``, no ``create``, no ``filter``), the target can be
+    built as one dict display and returned, with none of the bookkeeping a
+    general rule needs. Anything unusual (not a dict, a missing ``_id``, an
+    error, a value an inline case does not cover) goes to ``general``, the
+    engine's full per-entity function, which runs the entity from the start.
+
+    ``make(general)`` returns ``transform(entity, *, previous=None)``.
+    """
+    g = _Gen(c)
+    id_key = g.const("_id")
+    head: list[tuple[str, str]] = []  # (key, value) of the leading adds: the dict display
+    rest = 0
+    try:
+        for i, node in enumerate(body):
+            step_ptr = pointer(ptr, i)
+            name = node[0] if type(node) is list and node and type(node[0]) is str else None
+            if not _is_builtin_transform(c, name) or name not in ("add", "comment"):
+                break
+            if name == "comment":
+                rest = i + 1
+                continue
+            if not _is_plain_add(c, node):
+                break
+            g.reads_target = False
+            value = g.expr(node[2], pointer(step_ptr, 2))
+            if g.reads_target:
+                break  # needs the target built so far: a statement, below
+            head.append((g.const(node[1]) if node[1] != "_id" else id_key, value))
+            rest = i + 1
+        for i in range(rest, len(body)):
+            g.step(body[i], pointer(ptr, i), "            ")
+        if g.uses_ctx:
+            return None
+        if not head or head[0][0] != id_key:
+            # The target starts with the source's _id (context.initial_target).
+            head.insert(0, (id_key, f"S[{id_key}]"))
+        display = ", ".join(f"{k}: {v}" for k, v in head)
+        source = "\n".join(
+            [
+                f"def make(GENERAL, WALK{''.join(f', K{i}' for i in range(len(g.consts)))}):",
+                "  def transform(S, *, previous=None):",
+                "    if type(S) is dict:",
+                "        try:",
+                f"            T = {{{display}}}",
+                *g.lines,
+                f"            if type(T.get({id_key})) is str:",
+                "                return [T]",
+                "        except Exception:",
+                "            pass",
+                "    return GENERAL(S, previous=previous)",
+                "  return transform",
+            ]
+        )
+        namespace: dict = {}
+        exec(compile(source, f"<dtl entry {ptr or '/'}>", "exec"), namespace)
+    except Exception:
+        return None  # as in generate_rule: the general path always works
+    make = namespace["make"]
+    return lambda general: make(general, walk, *g.consts)
+
+
+def _is_builtin_transform(c: Compiler, name: str | None) -> bool:
+    entry = c.transforms.get(name) if name else None
+    return entry is not None and entry.impl.__module__.startswith("dtlpy.transforms")
+
+
+def _is_plain_add(c: Compiler, node: list) -> bool:
+    """``["add", NAME, VALUE]`` with a constant, non-path NAME (what step() inlines)."""
+    return len(node) == 3 and not c.ni_mode and type(node[1]) is str and not is_path(node[1])

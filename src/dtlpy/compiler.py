@@ -61,13 +61,16 @@ class RuleRef:
     """A named rule, resolved after every rule is compiled (so rules may
     ``apply`` each other in any order, recursively)."""
 
-    __slots__ = ("name", "steps", "run")
+    __slots__ = ("name", "steps", "run", "entry")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.steps: list = []
         # run(ctx): the generated fast function, or the closure steps.
         self.run = None
+        # For a root default rule that needs no context: entry(general) ->
+        # the whole per-entity function (codegen.generate_entry), else None.
+        self.entry = None
 
 
 class Compiler:
@@ -461,7 +464,7 @@ class Compiler:
             ref.steps = steps
             ref.run = _slow_runner(steps, self.file)
         if self.fast:
-            from .codegen import generate_rule
+            from .codegen import generate_entry, generate_rule
 
             for name, body in rules.items():
                 ref = self.rule_refs[name]
@@ -470,6 +473,8 @@ class Compiler:
                 fast = generate_rule(self, body, pointer(ptr, name), ref.steps, self.file, root=root)
                 if fast is not None:
                     ref.run = fast
+                if root:
+                    ref.entry = generate_entry(self, body, pointer(ptr, name))
         return self.rule_refs
 
     def rule(self, name: Any, ptr: str, node: Any) -> RuleRef:

@@ -81,6 +81,12 @@ class Transform:
         self._ctx = Ctx(None, {}, self.env)
         self.last_stop: str | None = None
         self.transform = self._hot_path()  # type: ignore[method-assign]
+        entry = refs["default"].entry
+        if entry is not None and self._trigger is None:
+            # The default rule needs no context: one generated function does
+            # the common case whole and hands anything else to the hot path.
+            self.transform = entry(self.transform)
+            self.transform.__doc__ = Transform.transform.__doc__
 
     def __reduce__(self):
         # Closures do not pickle: a pickled Transform is its rules and
