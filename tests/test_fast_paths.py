@@ -74,6 +74,10 @@ _ENTRY_RULES = [
                  ["if", ["is-null", "_S.b"], ["add", "b", "none"]]]},
     # _id last: its value replaces the inherited one, in the first position.
     {"default": [["add", "x", "_S.a"], ["add", "_id", ["lower", "_S.s"]]]},
+    # A tested path is read once and its value reused in the branches.
+    {"default": [["add", "d", ["if", ["is-null", "_S.a"], "", "_S.a"]],
+                 ["add", "e", ["if", "_S.b", ["list", "_S.b", "_S.a"],
+                               ["if", ["is-not-null", "_S.nested.x"], ["upper", "_S.nested.x"], "_S.b"]]]]},
 ]
 
 _values = st.one_of(

@@ -49,7 +49,7 @@ def truthy_test(expr: str) -> str:
     """Inline DTL truthiness (values.truthy): false, null and [] are false."""
     if isinstance(expr, BoolSource):
         return expr
-    return f"((_v := {expr}) is not None and _v is not False and _v != [])"
+    return f"((_v := {expr}) is True or (_v is not None and _v is not False and _v != []))"
 
 
 class _Gen:
@@ -62,6 +62,8 @@ class _Gen:
         # reads the target: the root entry (generate_entry) needs neither.
         self.uses_ctx = False
         self.reads_target = False
+        # Paths whose value an enclosing expression already holds in a local.
+        self.known: dict[str, str] = {}
 
     def closure_call(self, fn: Any) -> str:
         self.uses_ctx = True
@@ -80,6 +82,8 @@ class _Gen:
 
     def expr(self, node: Any, ptr: str) -> str:
         c = self.c
+        if type(node) is str and node in self.known:
+            return self.known[node]
         if type(node) is str and is_path(node) and not c.ni_mode:
             text = self.path(node)
             if text is not None:
@@ -104,9 +108,19 @@ class _Gen:
                 if inlined is not None:
                     return inlined
             if node[0] == "if" and len(args) in (2, 3):
+                # ["if", ["is-null", "_S.x"], default, "_S.x"] reads _S.x once:
+                # the test evaluates it first, the branches reuse its local.
+                subject = self.tested_path(args[0])
+                if subject is not None:
+                    a = self.temp()
+                    self.known[subject] = f"({a} := {self.path(subject)})"
                 cond = self.expr(args[0], pointer(ptr, 1))
+                if subject is not None:
+                    self.known[subject] = a
                 then = self.expr(args[1], pointer(ptr, 2))
                 other = self.expr(args[2], pointer(ptr, 3)) if len(args) == 3 else "None"
+                if subject is not None:
+                    del self.known[subject]
                 return f"({then} if {truthy_test(cond)} else {other})"
             if node[0] == "list":
                 parts = [self.expr(a, pointer(ptr, i + 1)) for i, a in enumerate(args)]
@@ -140,6 +154,18 @@ class _Gen:
                 return f"{self.const(impl)}({', '.join(parts)})"
         fn = getattr(fn, "inner", fn)
         return self.closure_call(fn)
+
+    def tested_path(self, cond: Any) -> str | None:
+        """The ``_S`` path a condition evaluates before anything else, if it
+        is the path itself or ``is-null``/``is-not-null`` of it."""
+        if type(cond) is list and len(cond) == 2 and cond[0] in ("is-null", "is-not-null"):
+            entry = self.c.functions.get(cond[0])
+            if entry is None or entry.kind != "eager":
+                return None
+            cond = cond[1]
+        if type(cond) is not str or cond in self.known or self.c.ni_mode or not cond.startswith("_S."):
+            return None
+        return cond if is_path(cond) and self.path(cond) is not None else None
 
     def temp(self) -> str:
         """A fresh local name for a value used twice in one inlined expression."""
@@ -270,13 +296,23 @@ def _inline_text_case(method: str):
     return template
 
 
+class _StringOf(str):
+    """Source text of an inlined ``string`` call, remembering its argument
+    (so ``ni`` over it can skip testing the result again)."""
+
+    arg: str
+    impl: str
+
+
 def _inline_string(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
     (x,) = parts
     a, t = g.temp(), g.temp()
-    return (
+    text = _StringOf(
         f"({a} if ({t} := type({a} := {x})) is str and {a} < '~' "
         f"else str({a}) if {t} is int else {impl}({a}))"
     )
+    text.arg, text.impl = x, impl
+    return text
 
 
 def _nullish(g: _Gen, x: str) -> str:
@@ -299,7 +335,17 @@ def _inline_ni(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
         return None
     a = g.temp()
     prefix = g.const(f"~:{args[0]}:")
-    return f"({prefix} + {a} if type({a} := {parts[1]}) is str and {a} < '~' else {impl}({parts[0]}, {a}))"
+    inner = parts[1]
+    if isinstance(inner, _StringOf):
+        # ["ni", NS, ["string", X]], the usual way to make an identifier of a
+        # number: a plain string or an int (whose digits need no test) is
+        # prefixed directly; anything else goes through both built-ins.
+        t = g.temp()
+        return (
+            f"({prefix} + {a} if ({t} := type({a} := {inner.arg})) is str and {a} < '~' "
+            f"else {prefix} + str({a}) if {t} is int else {impl}({parts[0]}, {inner.impl}({a})))"
+        )
+    return f"({prefix} + {a} if type({a} := {inner}) is str and {a} < '~' else {impl}({parts[0]}, {a}))"
 
 
 def _inline_round(g: _Gen, impl: str, parts: list[str], args: list) -> str | None:
