@@ -64,6 +64,8 @@ class _Gen:
         self.reads_target = False
         # Paths whose value an enclosing expression already holds in a local.
         self.known: dict[str, str] = {}
+        # How _S.key is read: S.get, or a local bound to it (the entry's G).
+        self.source_get = "S.get"
 
     def closure_call(self, fn: Any) -> str:
         self.uses_ctx = True
@@ -199,7 +201,7 @@ class _Gen:
         except ValueError:
             return None
         if var == "_S" and keys and keys[0] != "$ids":
-            head = f"S.get({self.const(keys[0])})"
+            head = f"{self.source_get}({self.const(keys[0])})"
         elif var == "_T" and keys:
             self.reads_target = True
             head = f"T.get({self.const(keys[0])})"
@@ -468,6 +470,7 @@ def generate_entry(c: Compiler, body: list, ptr: str):
     ``make(general)`` returns ``transform(entity, *, previous=None)``.
     """
     g = _Gen(c)
+    g.source_get = "G"
     id_key = g.const("_id")
     head: list[tuple[str, str]] = []  # (key, value) of the leading adds: the dict display
     rest = 0
@@ -501,10 +504,11 @@ def generate_entry(c: Compiler, body: list, ptr: str):
                 f"def make(GENERAL, WALK{''.join(f', K{i}' for i in range(len(g.consts)))}):",
                 "  def transform(S, *, previous=None):",
                 "    if type(S) is dict:",
+                "        G = S.get",
                 "        try:",
                 f"            T = {{{display}}}",
                 *g.lines,
-                f"            if type(T.get({id_key})) is str:",
+                f"            if type(T[{id_key}]) is str:",  # the display's first key
                 "                return [T]",
                 "        except Exception:",
                 "            pass",
