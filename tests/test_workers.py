@@ -233,3 +233,40 @@ def test_two_workers_to_a_pipe(data):
         outs.append(subprocess.run(cmd, capture_output=True, check=True).stdout)
     assert outs[0] == outs[1]
     assert len(outs[1].splitlines()) == 3001 - 429
+
+
+def test_ctrl_c_in_a_parallel_run_leaves_no_output_and_no_spool(data, monkeypatch):
+    from dtlpy import stream
+
+    spec, src, tmp = data
+    calls = []
+    real = stream.EntityWriter.write_chunk
+
+    def interrupted(self, result):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real(self, result)
+
+    monkeypatch.setattr(stream.EntityWriter, "write_chunk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_file(spec, src, str(tmp / "out.json"), workers=2, block_bytes=2000)
+    assert sorted(os.listdir(tmp)) == ["in.jsonl", "rules.json"]
+
+
+@pytest.mark.parametrize("as_array", [False, True])
+def test_two_workers_from_stdin(data, monkeypatch, as_array):
+    import io
+
+    spec, src, tmp = data
+    text = open(src, "rb").read()
+    if as_array:
+        text = b"[" + b",\n".join(text.splitlines()) + b"]"
+    outs = []
+    for workers in (1, 2):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(text))))
+        out = tmp / f"out{workers}.jsonl"
+        run_file(spec, "-", str(out), workers=workers, block_bytes=2000, chunk_size=100)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and len(outs[1].splitlines()) == 3001 - 429
+    assert sorted(os.listdir(tmp)) == ["in.jsonl", "out1.jsonl", "out2.jsonl", "rules.json"]
