@@ -270,3 +270,24 @@ def test_two_workers_from_stdin(data, monkeypatch, as_array):
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and len(outs[1].splitlines()) == 3001 - 429
     assert sorted(os.listdir(tmp)) == ["in.jsonl", "out1.jsonl", "out2.jsonl", "rules.json"]
+
+
+def test_parallel_runs_sync_the_output_as_it_grows(data, monkeypatch):
+    import dtlpy.runner as runner
+
+    spec, src, tmp = data
+    synced = []
+    real = getattr(os, "fdatasync", os.fsync)
+
+    def spy(fd):
+        synced.append(os.fstat(fd).st_size)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", spy, raising=False)
+    monkeypatch.setattr(runner, "SYNC_BYTES", 20000)
+    run_file(spec, src, str(tmp / "one.jsonl"), workers=1, block_bytes=2000)
+    assert synced == []  # one process: syncing would only stall the work
+    run_file(spec, src, str(tmp / "two.jsonl"), workers=2, block_bytes=2000)
+    size = (tmp / "two.jsonl").stat().st_size
+    assert len(synced) >= size // 20000 - 1 and synced == sorted(synced) and synced[-1] <= size
+    assert (tmp / "one.jsonl").read_bytes() == (tmp / "two.jsonl").read_bytes()
