@@ -254,3 +254,70 @@ def test_no_progress_bar_when_not_a_terminal(tmp_path, rules_file, capsys):
     src = write(tmp_path / "in.jsonl", '{"_id": "1", "name": "n"}\n')
     run_file(rules_file, src, str(tmp_path / "out.jsonl"))  # stderr is captured: not a TTY
     assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------ whole-block decoding
+
+def _chunk(lines: list[bytes], rules=None):
+    """process_chunk over one LineBlock: (outputs, [(line, code, raw)])."""
+    from dtlpy import compile
+
+    t = compile(rules or RULES).transform
+    result = stream.process_chunk(t, stream.LineBlock(10, b"".join(lines)))
+    outputs = [json.loads(x) for x in bytes(result.data).splitlines()]
+    return outputs, [(line, code, raw) for line, raw, code, _ in result.rejects], result
+
+
+def test_a_clean_block_is_decoded_whole_with_exact_integers(monkeypatch):
+    def line_by_line(*args):
+        raise AssertionError("a clean block should not go line by line")
+
+    monkeypatch.setattr(stream, "_records", line_by_line)
+    lines = [b'{"_id": "%d", "name": "n", "big": %d}\n' % (i, 10**30 + i) for i in range(50)]
+    outputs, rejects, result = _chunk(lines)
+    assert rejects == [] and result.n_in == 50 and result.n_out == 50
+    assert [o["big"] for o in outputs] == [10**30 + i for i in range(50)]
+
+
+@pytest.mark.parametrize("piece", [1, 40, 100, 1 << 16])
+def test_pieces_of_a_block_keep_order_and_line_numbers(monkeypatch, piece):
+    monkeypatch.setattr(stream, "PIECE_BYTES", piece)
+    lines = [b'{"_id": "%d", "name": "n"}\n' % i for i in range(30)]
+    lines[7] = b"\n"  # a blank line: its piece goes line by line
+    lines[12] = b'{"name": "no id"}\n'
+    lines[20] = b"{broken\n"
+    outputs, rejects, result = _chunk(lines)
+    assert [o["_id"] for o in outputs] == [str(i) for i in range(30) if i not in (7, 12, 20)]
+    assert [(line, code) for line, code, _ in rejects] == [(22, "missing-id"), (30, "invalid-json")]
+    assert result.n_in == 29
+
+
+def test_in_a_whole_block_a_bad_entity_keeps_its_own_line_number():
+    lines = [b'{"_id": "a", "name": "x"}\n', b'[1, 2]\n', b'{"name": "no id"}\n', b'{"_id": "d", "name": "y"}']
+    outputs, rejects, _ = _chunk(lines)
+    assert [o["_id"] for o in outputs] == ["a", "d"]
+    assert rejects == [(11, "invalid-entity", b"[1, 2]"), (12, "missing-id", b'{"name": "no id"}')]
+
+
+@pytest.mark.parametrize(
+    "bad, code",
+    [
+        (b'{"_id": "b"}{"_id": "c"}\n', "invalid-json"),  # two entities on one line
+        (b'{"_id": "b",\n"name": "c"}\n', "invalid-json"),  # one entity over two lines
+        (b'{"_id": "b", "n": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "invalid-json"),  # nested too deeply
+        (b'{"_id": "b", "n": 1e400}\n', "invalid-json"),
+        (b'{"_id": "b", "s": "\xff"}\n', "invalid-json"),
+    ],
+)
+def test_lines_that_are_not_one_entity_each_are_reported_line_by_line(bad, code):
+    lines = [b'{"_id": "a", "name": "x"}\n', bad, b'{"_id": "z", "name": "y"}\n']
+    outputs, rejects, _ = _chunk(lines)
+    assert [o["_id"] for o in outputs] == ["a", "z"]
+    assert rejects and {c for _, c, _ in rejects} == {code}
+    assert rejects[0][0] == 11
+
+
+def test_blank_and_crlf_lines_in_a_block():
+    lines = [b'{"_id": "a", "name": "x"}\r\n', b"\r\n", b"   \n", b'{"_id": "b", "name": "y"}\r\n']
+    outputs, rejects, result = _chunk(lines)
+    assert [o["_id"] for o in outputs] == ["a", "b"] and rejects == [] and result.n_in == 2

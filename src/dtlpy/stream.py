@@ -19,55 +19,64 @@ itself (atomic output, progress, bad-record policy) is :mod:`dtlpy.runner`.
 from __future__ import annotations
 
 import errno
+import gc
 import io
 import itertools
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator
 
-import orjson
+import msgspec
 
 from .errors import DtlError, DtlInputError
 
 CHUNK_BYTES = 1 << 20
 RECORDS_PER_CHUNK = 1000
 
-# orjson turns integers beyond 64 bits into floats *silently*; Sesam integers
-# are unbounded, so any record with a run of 19+ digits (the smallest
-# magnitude that may not fit) takes the exact, slower stdlib parser instead.
-# Mapping every digit to "0" and searching for nineteen of them is several
-# times faster than the equivalent regex (which retries at every digit).
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_NINETEEN_ZEROS = b"0" * 19
-
-
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+# msgspec parses integers of any size exactly (Sesam integers are unbounded;
+# orjson would turn those beyond 64 bits into floats) and decodes a whole
+# block of JSON Lines in one call, so no per-line splitting is needed.
+_decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
 
 
 def loads(raw: bytes) -> Any:
     """Parse one JSON value exactly: integers keep every digit.
 
+    Malformed JSON (and JSON nested deeper than Python's recursion limit)
+    raises ValueError with a short reason.
+
     >>> loads(b'[1, 2.5, "x"]')
     [1, 2.5, 'x']
     """
-    if _NINETEEN_ZEROS not in raw.translate(_DIGITS_TO_ZERO):
-        return orjson.loads(raw)
-    return json.loads(raw, parse_constant=_no_constants)
+    try:
+        return _decoder.decode(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError as e:
+        raise ValueError(_json_error(e)) from None
+
+
+def _json_error(e: ValueError) -> str:
+    text = str(e)
+    for prefix in ("JSON is malformed: ",):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    if isinstance(e, UnicodeDecodeError):
+        return f"not valid UTF-8 (byte {e.start})"
+    if isinstance(e, msgspec.ValidationError):  # a number beyond a double, e.g. 1e400
+        return text.split(" - at ", 1)[0].lower()
+    return text[:1].lower() + text[1:]
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes; falls back to the stdlib for integers orjson refuses.
+    """Compact JSON bytes (integers of any size included).
 
     >>> dumps({"a": 2 ** 70})
     b'{"a":1180591620717411303424}'
     """
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _encoder.encode(value)
 
 
 # --------------------------------------------------------------------- reading
@@ -343,10 +352,11 @@ class ChunkResult:
     """What one chunk of records turned into (cheap to send between processes)."""
 
     # Serialized output entities, each ending in "\n" (JSON never has a raw
-    # newline inside, so this is also a JSON Lines text). One growing buffer,
-    # not a list of small bytes objects: keeping thousands of those alive and
-    # freeing them together doubled the cost of the loop (allocator churn).
-    data: bytearray = field(default_factory=bytearray)
+    # newline inside, so this is also a JSON Lines text): one bytes object
+    # from the encoder for a whole block, or one growing buffer when going
+    # record by record (never a list of small bytes objects: keeping
+    # thousands alive and freeing them together is allocator churn).
+    data: bytes | bytearray = field(default_factory=bytearray)
     n_out: int = 0
     rejects: list = field(default_factory=list)   # (line, raw bytes, code, message)
     n_in: int = 0
@@ -374,7 +384,7 @@ class ChunkResult:
         if not self.n_out:
             return
         if fmt == "json":
-            del data[-1:]  # no newline after the last entity
+            data = data[:-1]  # no newline after the last entity
             data = data.replace(b"\n", b",\n")  # serialized JSON has no raw newline inside
         with open(path, "xb", buffering=0) as fh:
             view = memoryview(data)
@@ -384,65 +394,141 @@ class ChunkResult:
         self.data = bytearray()
 
 
-def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock") -> ChunkResult:
+def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock | FileRange") -> ChunkResult:
     """Parse, transform and serialize a chunk: a list of ``(line, raw)``
-    records or a :class:`LineBlock`.
+    records, a :class:`LineBlock` or a :class:`FileRange`.
 
     A record that fails (bad JSON, not an object, a DTL error) becomes a
     reject with its line number; the caller decides to stop or skip.
     """
-    table, zeros = _DIGITS_TO_ZERO, _NINETEEN_ZEROS
     newlines = None
     if type(chunk) is FileRange:
         n_bytes = chunk.end - chunk.start
         chunk, newlines = chunk.load()
     if type(chunk) is LineBlock:
-        if newlines is None:
-            n_bytes = len(chunk.data)
-        # One check for the whole block: usually no record needs the slow parser.
-        check_each = zeros in chunk.data.translate(table)
-        # Numbered lines with no Python-level generator (blank ones are skipped below).
-        records: Iterable = zip(itertools.count(chunk.first_line), chunk.data.split(b"\n"))
-    else:
-        n_bytes = sum(len(raw) for _, raw in chunk)
-        check_each = True
-        records = chunk
-    result = ChunkResult(n_bytes=n_bytes, newlines=newlines)
-    data = result.data
+        result = ChunkResult(n_bytes=len(chunk.data) if newlines is None else n_bytes, newlines=newlines)
+        # The entities of a piece all live until it is encoded; the cyclic GC
+        # would traverse them again and again (reference counting frees them
+        # anyway), so it waits until the block is done.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result.data = b"".join(_line_pieces(transform, chunk, result))
+        finally:
+            if collecting:
+                gc.enable()
+        return result
+    result = ChunkResult(n_bytes=sum(len(raw) for _, raw in chunk))
+    result.data = _records(transform, chunk, result)
+    return result
+
+
+# Lines are decoded, transformed and encoded this many bytes at a time: on
+# this scale a piece's entities stay in the CPU caches (measured: 64 KiB
+# pieces made `dtlpy run` ~30% faster than whole 1 MiB blocks).
+PIECE_BYTES = 1 << 16
+
+
+def _line_pieces(transform: Callable[[dict], list], block: LineBlock, result: ChunkResult) -> Iterator[bytes]:
+    """The serialized output of ``block``, a piece of about PIECE_BYTES of
+    whole lines at a time."""
+    data, size, pos, line = block.data, len(block.data), 0, block.first_line
+    while pos < size:
+        end = data.find(b"\n", pos + PIECE_BYTES - 1) + 1 or size
+        piece = data[pos:end]
+        newlines = piece.count(b"\n")
+        out = _whole_piece(transform, piece, line, newlines + (piece[-1:] != b"\n"), result)
+        if out is None:
+            out = _records(transform, zip(itertools.count(line), piece.split(b"\n")), result)
+        yield out
+        line += newlines
+        pos = end
+
+
+def _whole_piece(transform: Callable[[dict], list], piece: bytes, first_line: int, lines: int, result: ChunkResult):
+    """Lines holding one entity each, in two library calls: decode them all,
+    transform, encode all the results (the hot path of ``dtlpy run``).
+
+    None, having done nothing, when the piece is not that: blank lines,
+    broken JSON, an entity spread over lines or several on one line;
+    :func:`_records` then goes line by line and reports exactly.
+    """
+    try:
+        entities = _decoder.decode_lines(piece)
+    except (ValueError, RecursionError):
+        return None
+    if len(entities) != lines:
+        return None
+    out: list = []
+    raw_lines = None
+    rejects = []
+    for i, entity in enumerate(entities):
+        try:
+            if type(entity) is not dict:
+                raise _NotAnEntity(entity)
+            out += transform(entity)
+        except (DtlError, _NotAnEntity) as e:
+            if raw_lines is None:
+                raw_lines = piece.split(b"\n")
+            rejects.append(_reject(first_line + i, raw_lines[i], e))
+    try:
+        encoded = _encoder.encode_lines(out)
+    except (TypeError, ValueError, OverflowError):
+        return None  # line by line finds the entity that cannot be written
+    result.rejects += rejects
+    result.n_in += len(entities)
+    result.n_out += len(out)
+    return encoded
+
+
+class _NotAnEntity(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _reject(lineno: int, raw: bytes, e: Exception) -> tuple:
+    """(line, raw, code, message) for a record the transform cannot take."""
+    if isinstance(e, _NotAnEntity):
+        return lineno, raw, "invalid-entity", f"an entity must be a JSON object, got {_json_kind(e.value)}"
+    text = str(e)  # "[code] message (where)"; the code travels separately
+    return lineno, raw, e.code, text[len(e.code) + 3:]
+
+
+def _records(transform: Callable[[dict], list], records: Iterable, result: ChunkResult) -> bytearray:
+    """Record by record: ``(line, raw)`` pairs, blank ones skipped; the
+    serialized output (one growing buffer: thousands of small bytes objects
+    kept alive and freed together cost more than the appends)."""
+    data = bytearray()
     n_in = n_out = 0
     reject = result.rejects.append
-    fast_loads, fast_dumps = orjson.loads, orjson.dumps  # locals: this loop is the hot path
-    newline = orjson.OPT_APPEND_NEWLINE
     for lineno, raw in records:
         if not raw or raw.isspace():
             continue
         n_in += 1
         try:
-            if check_each and zeros in raw.translate(table):
-                entity = loads(raw)
-            else:
-                entity = fast_loads(raw)
+            entity = loads(raw)
         except ValueError as e:
             reject((lineno, raw, "invalid-json", f"malformed JSON: {e}"))
             continue
-        if type(entity) is not dict:
-            reject((lineno, raw, "invalid-entity", f"an entity must be a JSON object, got {_json_kind(entity)}"))
+        try:
+            if type(entity) is not dict:
+                raise _NotAnEntity(entity)
+            emitted = transform(entity)
+        except (DtlError, _NotAnEntity) as e:
+            reject(_reject(lineno, raw, e))
             continue
         try:
-            emitted = transform(entity)
-        except DtlError as e:
-            text = str(e)  # "[code] message (where)"; the code travels separately
-            reject((lineno, raw, e.code, text[len(e.code) + 3:]))
+            encoded = [dumps(value) for value in emitted]
+        except (TypeError, ValueError, OverflowError) as e:
+            reject((lineno, raw, "invalid-output", f"the result cannot be written as JSON: {e}"))
             continue
-        for value in emitted:
-            try:
-                data += fast_dumps(value, option=newline)
-            except TypeError:  # an integer beyond 64 bits
-                data += dumps(value) + b"\n"
-            n_out += 1
-    result.n_in = n_in
-    result.n_out = n_out
-    return result
+        for text in encoded:
+            data += text
+            data += b"\n"
+        n_out += len(encoded)
+    result.n_in += n_in
+    result.n_out += n_out
+    return data
 
 
 def _json_kind(value: Any) -> str:
@@ -541,7 +627,7 @@ class RejectWriter:
         if self.fh is not None:
             text = raw.decode("utf-8", "replace").rstrip("\r\n")
             record = {"line": lineno, "file": self.source, "code": code, "error": message, "input": text}
-            self.fh.write(orjson.dumps(record) + b"\n")
+            self.fh.write(dumps(record) + b"\n")
 
 
 # --------------------------------------------------------------------- file names
