@@ -227,12 +227,16 @@ def test_two_workers_to_a_captured_stdout_without_a_file(data, capsys, private_t
 
 def test_two_workers_to_a_pipe(data):
     spec, src, tmp = data
+    spool_in = tmp / "tmpdir"
+    spool_in.mkdir()
     outs = []
     for workers in ("1", "2"):
         cmd = [sys.executable, "-m", "dtlpy", "run", spec.path, src, "--output-format", "jsonl", "--workers", workers]
-        outs.append(subprocess.run(cmd, capture_output=True, check=True).stdout)
+        env = dict(os.environ, TMPDIR=str(spool_in))
+        outs.append(subprocess.run(cmd, capture_output=True, check=True, env=env).stdout)
     assert outs[0] == outs[1]
     assert len(outs[1].splitlines()) == 3001 - 429
+    assert os.listdir(spool_in) == []
 
 
 def test_ctrl_c_in_a_parallel_run_leaves_no_output_and_no_spool(data, monkeypatch):
