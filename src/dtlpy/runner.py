@@ -167,7 +167,7 @@ def run_file(
         sync_every = SYNC_BYTES if workers > 1 and output_path and output_path != "-" else 0
         sync = getattr(os, "fdatasync", os.fsync)  # no fdatasync on macOS / Windows
         unsynced = 0
-        lines_before = 0  # newlines before the current FileRange
+        lines_before = 0  # newlines before the current chunk (FileRange or relative LineBlock)
         for result in results:
             if result.newlines is not None:
                 result.rejects = [(lines_before + n, *rest) for n, *rest in result.rejects]

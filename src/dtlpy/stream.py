@@ -130,13 +130,14 @@ def _jsonl_records(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 @dataclass
 class LineBlock:
     """A run of whole JSON Lines, unsplit: the cheapest unit to hand to a
-    worker (the parent does no per-line work at all)."""
+    worker (the parent does no per-line work at all). ``first_line`` None:
+    numbered from 1, relative to the lines before (see jsonl_blocks)."""
 
-    first_line: int
+    first_line: int | None
     data: bytes
 
     def records(self) -> Iterator[tuple[int, bytes]]:
-        lineno = self.first_line
+        lineno = self.first_line or 1
         for raw in self.data.split(b"\n"):
             if raw and not raw.isspace():
                 yield lineno, raw
@@ -197,10 +198,13 @@ def file_ranges(path: str, size: int, block_bytes: int = CHUNK_BYTES) -> Iterato
 def jsonl_blocks(fh: IO[bytes], block_bytes: int = CHUNK_BYTES) -> Iterator[LineBlock]:
     """Cut a JSON Lines stream into blocks of about ``block_bytes`` at line ends.
 
-    >>> [(b.first_line, b.data) for b in jsonl_blocks(io.BytesIO(b'{"a":1}\\n\\n{"b":2}'), 8)]
-    [(1, b'{"a":1}\\n\\n'), (3, b'{"b":2}')]
+    The blocks' line numbers are relative (``first_line`` is None): whoever
+    processes a block counts its newlines anyway and reports them in the
+    result (:attr:`ChunkResult.newlines`), so the reader does not count too.
+
+    >>> [b.data for b in jsonl_blocks(io.BytesIO(b'{"a":1}\\n\\n{"b":2}'), 8)]
+    [b'{"a":1}\\n\\n', b'{"b":2}']
     """
-    line = 1
     rest = fh.read(3)
     if rest == b"\xef\xbb\xbf":
         rest = b""
@@ -208,15 +212,14 @@ def jsonl_blocks(fh: IO[bytes], block_bytes: int = CHUNK_BYTES) -> Iterator[Line
         data = fh.read(block_bytes)
         if not data:
             if rest:
-                yield LineBlock(line, rest)
+                yield LineBlock(None, rest)
             return
         data = rest + data if rest else data
         cut = data.rfind(b"\n") + 1
         if cut == 0:  # one line longer than a block: keep reading
             rest = data
             continue
-        yield LineBlock(line, data[:cut])
-        line += data.count(b"\n", 0, cut)
+        yield LineBlock(None, data[:cut])
         rest = data[cut:]
 
 
@@ -361,7 +364,9 @@ class ChunkResult:
     rejects: list = field(default_factory=list)   # (line, raw bytes, code, message)
     n_in: int = 0
     n_bytes: int = 0
-    newlines: int | None = None  # for a FileRange: its newlines; reject lines are then relative
+    # For a FileRange or a relative LineBlock: its newlines; reject lines are
+    # then relative, and the caller adds the newlines of the chunks before.
+    newlines: int | None = None
     # Set by :meth:`spool`: the output bytes are in this file instead of ``data``.
     spool_path: str | None = None
     spool_len: int = 0
@@ -413,10 +418,13 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock | 
         collecting = gc.isenabled()
         gc.disable()
         try:
-            result.data = b"".join(_line_pieces(transform, chunk, result))
+            pieces, counted = _line_pieces(transform, chunk.data, chunk.first_line or 1, result)
         finally:
             if collecting:
                 gc.enable()
+        result.data = b"".join(pieces)
+        if chunk.first_line is None:
+            result.newlines = counted  # relative line numbers: see jsonl_blocks
         return result
     result = ChunkResult(n_bytes=sum(len(raw) for _, raw in chunk))
     result.data = _records(transform, chunk, result)
@@ -429,10 +437,12 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock | 
 PIECE_BYTES = 1 << 16
 
 
-def _line_pieces(transform: Callable[[dict], list], block: LineBlock, result: ChunkResult) -> Iterator[bytes]:
-    """The serialized output of ``block``, a piece of about PIECE_BYTES of
-    whole lines at a time."""
-    data, size, pos, line = block.data, len(block.data), 0, block.first_line
+def _line_pieces(transform: Callable[[dict], list], data: bytes, line: int, result: ChunkResult) -> tuple[list, int]:
+    """The serialized output of the lines in ``data`` (the first numbered
+    ``line``), worked a piece of about PIECE_BYTES of whole lines at a time,
+    and the number of newlines in ``data``."""
+    pieces: list = []
+    size, pos, first = len(data), 0, line
     while pos < size:
         end = data.find(b"\n", pos + PIECE_BYTES - 1) + 1 or size
         piece = data[pos:end]
@@ -440,9 +450,10 @@ def _line_pieces(transform: Callable[[dict], list], block: LineBlock, result: Ch
         out = _whole_piece(transform, piece, line, newlines + (piece[-1:] != b"\n"), result)
         if out is None:
             out = _records(transform, zip(itertools.count(line), piece.split(b"\n")), result)
-        yield out
+        pieces.append(out)
         line += newlines
         pos = end
+    return pieces, line - first
 
 
 def _whole_piece(transform: Callable[[dict], list], piece: bytes, first_line: int, lines: int, result: ChunkResult):
