@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing
 import os
 import shutil
 import signal
@@ -212,6 +211,8 @@ def map_chunks(
             yield process_chunk(fn, chunk)
         return
     global _inherited
+    import multiprocessing  # here: a one-process run does not pay for importing it
+
     ctx = multiprocessing.get_context()
     spool = tempfile.mkdtemp(prefix=".dtlpy-spool-", dir=spool_dir) if spool_dir is not None else None
     pool = None

@@ -19,6 +19,7 @@ itself (atomic output, progress, bad-record policy) is :mod:`dtlpy.runner`.
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import io
 import itertools
@@ -242,7 +243,10 @@ def _nested_object_pattern(levels: int) -> bytes:
     return rb"\s*+,?\s*+(\{" + body + rb"\})"
 
 
-_FAST_ENTITY = re.compile(_nested_object_pattern(5))
+@functools.cache
+def _fast_entity() -> re.Pattern:
+    # Compiled on first use (~15 ms): only JSON array input needs it.
+    return re.compile(_nested_object_pattern(5))
 
 
 def _array_records(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -261,7 +265,7 @@ def _array_records(fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     line = 1 + buf.count(b"\n", 0, start)  # the line number at ``pos``
     pos = start + 1  # everything before ``pos`` is consumed
     eof = False
-    fast = _FAST_ENTITY.match
+    fast = _fast_entity().match
     count = bytes.count
     while True:
         # Fast path: one C-level regex match per (not too deeply nested) object.

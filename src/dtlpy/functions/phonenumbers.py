@@ -10,15 +10,23 @@ formatted again later with ``phonenumber-format``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-
-import phonenumbers as _pn
 
 from ..compiler import pointer
 from ..errors import DtlError
 from ..registry import Registry
 from ..values import first, is_plain_string, tagged
 from .convert import checked_argument
+
+
+@functools.cache
+def _pn():
+    # Imported on first use: the library's tables take ~30 ms to load, which
+    # every dtlpy command (and worker process) would pay otherwise.
+    import phonenumbers
+
+    return phonenumbers
 
 registry = Registry()
 
@@ -40,7 +48,7 @@ def _each(values: Any, convert) -> Any:
 def region(value: Any) -> str:
     """A region code libphonenumber knows (``NO``, ``US`` ...), upper-cased."""
     value = first(value)
-    if type(value) is str and value.upper() in _pn.SUPPORTED_REGIONS:
+    if type(value) is str and value.upper() in _pn().SUPPORTED_REGIONS:
         return value.upper()
     raise DtlError(f"unknown phone number region {value!r}; use an ISO 3166 code such as 'NO'", code="invalid-argument")
 
@@ -69,12 +77,12 @@ def parse_number(value: Any, default_region: str | None) -> str | None:
     else:
         return None
     try:
-        number = _pn.parse(text, default_region)
-    except _pn.NumberParseException:
+        number = _pn().parse(text, default_region)
+    except _pn().NumberParseException:
         return None
-    if not _pn.is_valid_number(number):
+    if not _pn().is_valid_number(number):
         return None
-    return "~r" + _pn.format_number(number, _pn.PhoneNumberFormat.RFC3966)
+    return "~r" + _pn().format_number(number, _pn().PhoneNumberFormat.RFC3966)
 
 
 @registry.special("phonenumber-parse", 1, 2, signature="DEFAULT_REGION? VALUES")
@@ -101,23 +109,23 @@ def format_number(fmt: str, value: Any) -> str | None:
     if not (tagged(value, "r") and value[2:6].lower() == "tel:"):
         return None
     try:
-        number = _pn.parse(value[2:], None)
-    except _pn.NumberParseException:
+        number = _pn().parse(value[2:], None)
+    except _pn().NumberParseException:
         return None
     if fmt == "e164":
         # Sesam's documented e164 output has no leading '+'.
-        return _pn.format_number(number, _pn.PhoneNumberFormat.E164).lstrip("+")
+        return _pn().format_number(number, _pn().PhoneNumberFormat.E164).lstrip("+")
     if fmt == "rfc3966":
-        return _pn.format_number(number, _pn.PhoneNumberFormat.RFC3966)
+        return _pn().format_number(number, _pn().PhoneNumberFormat.RFC3966)
     if fmt == "national":
-        return _pn.format_number(number, _pn.PhoneNumberFormat.NATIONAL)
+        return _pn().format_number(number, _pn().PhoneNumberFormat.NATIONAL)
     if fmt == "international":
-        return _pn.format_number(number, _pn.PhoneNumberFormat.INTERNATIONAL)
+        return _pn().format_number(number, _pn().PhoneNumberFormat.INTERNATIONAL)
     if fmt == "national-e164":
-        return _pn.national_significant_number(number)
+        return _pn().national_significant_number(number)
     if fmt == "isocode":
-        code = _pn.region_code_for_number(number)
-        return code if code and code != _pn.UNKNOWN_REGION else None
+        code = _pn().region_code_for_number(number)
+        return code if code and code != _pn().UNKNOWN_REGION else None
     return str(number.country_code)
 
 
