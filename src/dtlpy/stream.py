@@ -161,9 +161,16 @@ class FileRange:
 
     def load(self) -> tuple[LineBlock, int]:
         """The owned lines (numbered from 1, or 2 when the range begins inside
-        a line that an earlier range owns) and the count of newlines in
-        ``[start, end)``."""
+        a line that an earlier range owns) and ``adjust``: the newlines in
+        ``[start, end)`` are those of the owned lines plus ``adjust``.
+
+        (Whoever processes the lines counts their newlines anyway, so the
+        range is not counted twice: ``adjust`` adds the newline of a skipped
+        partial first line and takes away that of a last line finished past
+        ``end``.)
+        """
         pos = max(self.start - 1, 0)
+        past_end = 0  # a newline of the owned lines at or after ``end``
         with open(self.path, "rb") as fh:
             fh.seek(pos)
             data = fh.read(self.end - pos)
@@ -175,10 +182,10 @@ class FileRange:
                     cut = more.find(b"\n")
                     if not more or cut >= 0:
                         parts.append(more[: cut + 1] if cut >= 0 else more)
+                        past_end = int(cut >= 0)
                         break
                     parts.append(more)
                 data = b"".join(parts)
-        newlines = data.count(b"\n", self.start - pos, self.end - pos)
         if self.start == 0:
             first, skipped = (3 if data.startswith(b"\xef\xbb\xbf") else 0), 0
         elif data[:1] == b"\n":
@@ -186,9 +193,11 @@ class FileRange:
         else:
             cut = data.find(b"\n")
             if cut < 0 or pos + cut + 1 >= self.end:
-                return LineBlock(1, b""), newlines  # no line starts in this range
+                # No line starts in this range; its only newline, if any, ends
+                # the line an earlier range owns.
+                return LineBlock(1, b""), int(0 <= cut and pos + cut < self.end)
             first, skipped = cut + 1, 1
-        return LineBlock(1 + skipped, data[first:]), newlines
+        return LineBlock(1 + skipped, data[first:]), skipped - past_end
 
 
 def file_ranges(path: str, size: int, block_bytes: int = CHUNK_BYTES) -> Iterator[FileRange]:
@@ -410,12 +419,12 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock | 
     A record that fails (bad JSON, not an object, a DTL error) becomes a
     reject with its line number; the caller decides to stop or skip.
     """
-    newlines = None
+    adjust = None  # for a FileRange: see FileRange.load
     if type(chunk) is FileRange:
         n_bytes = chunk.end - chunk.start
-        chunk, newlines = chunk.load()
+        chunk, adjust = chunk.load()
     if type(chunk) is LineBlock:
-        result = ChunkResult(n_bytes=len(chunk.data) if newlines is None else n_bytes, newlines=newlines)
+        result = ChunkResult(n_bytes=len(chunk.data) if adjust is None else n_bytes)
         # The entities of a piece all live until it is encoded; the cyclic GC
         # would traverse them again and again (reference counting frees them
         # anyway), so it waits until the block is done.
@@ -427,7 +436,9 @@ def process_chunk(transform: Callable[[dict], list], chunk: "list | LineBlock | 
             if collecting:
                 gc.enable()
         result.data = b"".join(pieces)
-        if chunk.first_line is None:
+        if adjust is not None:
+            result.newlines = counted + adjust
+        elif chunk.first_line is None:
             result.newlines = counted  # relative line numbers: see jsonl_blocks
         return result
     result = ChunkResult(n_bytes=sum(len(raw) for _, raw in chunk))
@@ -447,20 +458,21 @@ def _line_pieces(transform: Callable[[dict], list], data: bytes, line: int, resu
     and the number of newlines in ``data``."""
     pieces: list = []
     size, pos, first = len(data), 0, line
+    view = memoryview(data)  # pieces are views: the decoder reads them in place
     while pos < size:
         end = data.find(b"\n", pos + PIECE_BYTES - 1) + 1 or size
-        piece = data[pos:end]
-        newlines = piece.count(b"\n")
-        out = _whole_piece(transform, piece, line, newlines + (piece[-1:] != b"\n"), result)
+        newlines = data.count(b"\n", pos, end)
+        out = _whole_piece(transform, view[pos:end], line, newlines + (data[end - 1] != 10), result)
         if out is None:
-            out = _records(transform, zip(itertools.count(line), piece.split(b"\n")), result)
+            lines = data[pos:end].split(b"\n")
+            out = _records(transform, zip(itertools.count(line), lines), result)
         pieces.append(out)
         line += newlines
         pos = end
     return pieces, line - first
 
 
-def _whole_piece(transform: Callable[[dict], list], piece: bytes, first_line: int, lines: int, result: ChunkResult):
+def _whole_piece(transform: Callable[[dict], list], piece: memoryview, first_line: int, lines: int, result: ChunkResult):
     """Lines holding one entity each, in two library calls: decode them all,
     transform, encode all the results (the hot path of ``dtlpy run``).
 
@@ -484,7 +496,7 @@ def _whole_piece(transform: Callable[[dict], list], piece: bytes, first_line: in
             out += transform(entity)
         except (DtlError, _NotAnEntity) as e:
             if raw_lines is None:
-                raw_lines = piece.split(b"\n")
+                raw_lines = bytes(piece).split(b"\n")
             rejects.append(_reject(first_line + i, raw_lines[i], e))
     try:
         encoded = _encoder.encode_lines(out)
