@@ -395,6 +395,15 @@ _INLINE = {
 }
 
 
+def _factory(g: _Gen, names: str, body: list[str], filename: str):
+    """Compile ``def make(<names>, K0, K1, ...): <body>`` and return ``make``:
+    the generated function's constants come in as closure variables."""
+    consts = "".join(f", K{i}" for i in range(len(g.consts)))
+    namespace: dict = {}
+    exec(compile("\n".join([f"def make({names}{consts}):", *body]), filename, "exec"), namespace)
+    return namespace["make"]
+
+
 def generate_rule(
     c: Compiler, body: list, ptr: str, slow_steps: list, file: str | None, *, root: bool = False
 ):
@@ -416,26 +425,21 @@ def generate_rule(
                 "    T = ctx.T",
                 "    created = len(ctx.env.created)",
             ]
-        source = "\n".join(
-            [
-                f"def make(WALK, RETRY, STOP, DTLERROR{''.join(f', K{i}' for i in range(len(g.consts)))}):",
-                "  def run(ctx):",
-                *prologue,
-                "    try:",
-                *g.lines,
-                "    except STOP:",
-                "        raise",
-                "    except DTLERROR as e:",
-                "        if e.pointer is not None:",
-                "            raise",
-                "        return RETRY(ctx, created)",
-                "    except Exception:",
-                "        return RETRY(ctx, created)",
-                "  return run",
-            ]
-        )
-        namespace: dict = {}
-        exec(compile(source, f"<dtl rule {ptr or '/'}>", "exec"), namespace)
+        make = _factory(g, "WALK, RETRY, STOP, DTLERROR", [
+            "  def run(ctx):",
+            *prologue,
+            "    try:",
+            *g.lines,
+            "    except STOP:",
+            "        raise",
+            "    except DTLERROR as e:",
+            "        if e.pointer is not None:",
+            "            raise",
+            "        return RETRY(ctx, created)",
+            "    except Exception:",
+            "        return RETRY(ctx, created)",
+            "  return run",
+        ], f"<dtl rule {ptr or '/'}>")
     except Exception:
         # RecursionError / SyntaxError ("too many nested parentheses") on
         # pathological rules, or a DtlError found while generating: the
@@ -453,7 +457,7 @@ def generate_rule(
         del ctx.env.created[created:]
         execute(slow_steps, ctx, file)
 
-    return namespace["make"](walk, retry, Stop, DtlError, *g.consts)
+    return make(walk, retry, Stop, DtlError, *g.consts)
 
 
 def generate_entry(c: Compiler, body: list, ptr: str):
@@ -499,28 +503,22 @@ def generate_entry(c: Compiler, body: list, ptr: str):
             # The target starts with the source's _id (context.initial_target).
             head.insert(0, (id_key, f"S[{id_key}]"))
         display = ", ".join(f"{k}: {v}" for k, v in head)
-        source = "\n".join(
-            [
-                f"def make(GENERAL, WALK{''.join(f', K{i}' for i in range(len(g.consts)))}):",
-                "  def transform(S, *, previous=None):",
-                "    if type(S) is dict:",
-                "        G = S.get",
-                "        try:",
-                f"            T = {{{display}}}",
-                *g.lines,
-                f"            if type(T[{id_key}]) is str:",  # the display's first key
-                "                return [T]",
-                "        except Exception:",
-                "            pass",
-                "    return GENERAL(S, previous=previous)",
-                "  return transform",
-            ]
-        )
-        namespace: dict = {}
-        exec(compile(source, f"<dtl entry {ptr or '/'}>", "exec"), namespace)
+        make = _factory(g, "GENERAL, WALK", [
+            "  def transform(S, *, previous=None):",
+            "    if type(S) is dict:",
+            "        G = S.get",
+            "        try:",
+            f"            T = {{{display}}}",
+            *g.lines,
+            f"            if type(T[{id_key}]) is str:",  # the display's first key
+            "                return [T]",
+            "        except Exception:",
+            "            pass",
+            "    return GENERAL(S, previous=previous)",
+            "  return transform",
+        ], f"<dtl entry {ptr or '/'}>")
     except Exception:
         return None  # as in generate_rule: the general path always works
-    make = namespace["make"]
     return lambda general: make(general, walk, *g.consts)
 
 
