@@ -84,7 +84,7 @@ def test_big_integer_in_a_block_is_exact(tmp_path, rules_file):
 
 
 def test_huge_integers_survive_parse_and_dump():
-    # orjson would turn these into floats; Sesam integers are unbounded.
+    # A float-based parser would lose digits here; Sesam integers are unbounded.
     raw = b'{"a": 123456789012345678901234567890, "b": -9223372036854775809, "c": 18446744073709551615}'
     value = loads(raw)
     assert value == {"a": 123456789012345678901234567890, "b": -9223372036854775809, "c": 18446744073709551615}
