@@ -295,3 +295,39 @@ def test_parallel_runs_sync_the_output_as_it_grows(data, monkeypatch):
     size = (tmp / "two.jsonl").stat().st_size
     assert len(synced) >= size // 20000 - 1 and synced == sorted(synced) and synced[-1] <= size
     assert (tmp / "one.jsonl").read_bytes() == (tmp / "two.jsonl").read_bytes()
+
+
+def test_the_parent_works_on_chunks_while_it_waits_and_keeps_the_order(tmp_path):
+    # Given the compiled rules, the parent is one of the workers: whenever the
+    # next result in order is not ready, it works on a chunk itself. A slow
+    # pool (the transform sleeps in every process but this one) makes it do so.
+    import time
+
+    from dtlpy import compile
+
+    parent = os.getpid()
+    rules = compile({"default": [["copy", "_id"]]}).transform
+
+    def transform(entity):
+        if os.getpid() != parent:
+            time.sleep(0.02)
+        return rules(entity)
+
+    chunks = [[(i, b'{"_id": "%d"}' % i)] for i in range(12)]
+    spec = TransformSpec(rules={"default": [["copy", "_id"]]})
+    texts, where = [], set()
+    for r in map_chunks(spec, chunks, workers=2, transform=transform, spool_dir=str(tmp_path)):
+        texts.append(open(r.spool_path, "rb").read() if r.spool_path else bytes(r.data))
+        where.add("pool" if r.spool_path else "here")
+    assert texts == [b'{"_id":"%d"}\n' % i for i in range(12)]
+    assert where == {"pool", "here"}
+
+
+def test_an_error_in_a_chunk_the_parent_worked_on_comes_in_its_turn(tmp_path):
+    from dtlpy.parallel import _Here
+    from dtlpy.stream import FileRange
+
+    failed = _Here(lambda e: [e], FileRange(str(tmp_path / "gone"), 0, 10))
+    assert failed.ready()
+    with pytest.raises(FileNotFoundError):
+        failed.get()

@@ -196,6 +196,9 @@ def map_chunks(
     Otherwise a process pool works on at most ``4 * workers`` chunks at a time
     (slack for a worker that stalls on a busy machine), so memory stays
     bounded however long the input is; forked workers reuse ``transform`` too.
+    Given ``transform``, this process counts as one of the ``workers``: the
+    pool has one process fewer and this one works on the next chunk itself
+    whenever the next result in order is not ready yet.
 
     With ``spool_dir`` (and several workers) each worker leaves a chunk's
     output in a file of a private directory made there, in the form
@@ -226,21 +229,41 @@ def map_chunks(
         freeze = _inherited is not None and gc.get_freeze_count() == 0
         if freeze:
             gc.freeze()
+        # With the compiled rules at hand this process is one of the workers:
+        # it works on a chunk itself whenever the next result in order is
+        # not ready yet, instead of idling (and the pool is one process
+        # smaller, so N busy processes share N cores, not N + 1).
+        here = transform
         try:
-            pool = ctx.Pool(workers, initializer=_init_worker, initargs=(spec,))
+            pool = ctx.Pool(workers - 1 if here is not None else workers, initializer=_init_worker, initargs=(spec,))
         finally:
             _inherited = None
             if freeze:
                 gc.unfreeze()
         pending: deque = deque()
         limit = 4 * workers
-        for seq, chunk in enumerate(chunks):
-            piece = (os.path.join(spool, f"{seq}.part"), spool_format) if spool else None
-            pending.append(pool.apply_async(_work, (chunk, piece)))
-            if len(pending) >= limit:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+        numbered = enumerate(chunks)
+        more = True
+        while True:
+            while more and len(pending) < limit:
+                item = next(numbered, None)
+                if item is None:
+                    more = False
+                    break
+                seq, chunk = item
+                piece = (os.path.join(spool, f"{seq}.part"), spool_format) if spool else None
+                pending.append(pool.apply_async(_work, (chunk, piece)))
+            if not pending:
+                break
+            if here is not None and more and len(pending) < 2 * limit and not pending[0].ready():
+                item = next(numbered, None)
+                if item is None:
+                    more = False
+                else:
+                    pending.append(_Here(here, item[1]))
+                continue
+            head = pending.popleft()
+            yield head.get()
         pool.close()
     except BaseException:
         if pool is not None:
@@ -251,6 +274,26 @@ def map_chunks(
             pool.join()
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
+
+
+class _Here:
+    """A chunk this process worked on itself: its result (or its error,
+    raised when the result's turn comes, as a pool result's would be)."""
+
+    def __init__(self, transform: Callable[[dict], list], chunk) -> None:
+        self.result = self.error = None
+        try:
+            self.result = process_chunk(transform, chunk)
+        except Exception as e:
+            self.error = e
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self) -> ChunkResult:
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 # ------------------------------------------------------------------ CLI glue
