@@ -127,7 +127,7 @@ def _init_worker(spec: TransformSpec) -> None:
     # Ctrl-C goes to the whole process group; only the parent should react,
     # so it can stop the pool and roll back the output file cleanly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _keep_freed_memory()
+    keep_freed_memory()
     global _worker_transform, _worker_error
     if _inherited is not None:
         _worker_transform = _inherited
@@ -138,7 +138,7 @@ def _init_worker(spec: TransformSpec) -> None:
         _worker_error = e
 
 
-def _keep_freed_memory() -> None:
+def keep_freed_memory() -> None:
     """Stop glibc from giving freed heap back to the kernel after every chunk.
 
     Each chunk allocates a few MiB of short-lived buffers (the input range,
@@ -146,8 +146,10 @@ def _keep_freed_memory() -> None:
     that memory after the chunk and faults it in again for the next one:
     ~45,000 page faults per worker for 200k entities (now ~2,300), which
     took its system time from 0.05 s to 0.14 s.
-    A worker's memory stays bounded by one chunk anyway. Other C libraries:
-    nothing to do (``CS_GNU_LIBC_VERSION`` only exists with glibc).
+    A worker's memory stays bounded by one chunk anyway. Called in pool
+    workers and by the ``dtlpy run`` command (processes of our own, never in
+    a library caller's). Other C libraries: nothing to do
+    (``CS_GNU_LIBC_VERSION`` only exists with glibc).
     """
     try:
         if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import DtlError, DtlInputError
 from ..io import read_text_file
-from ..parallel import TransformSpec, add_run_arguments, run_from_args
+from ..parallel import TransformSpec, keep_freed_memory, add_run_arguments, run_from_args
 
 
 def register(sub) -> None:
@@ -101,4 +101,8 @@ def run_pipe_over(pipe: Any, entities: Iterable[dict], *, input_name: str | None
 
 def run(args) -> int:
     spec = TransformSpec(path=args.pipe, now=args.now, seed=args.seed, datasets_path=args.datasets)
+    # This process is ours (not a library caller's): like the pool workers,
+    # keep freed heap instead of faulting it in again for every block
+    # (measured, 200k entities: 13,500 -> 5,400 page faults, sys 0.12 -> 0.07 s).
+    keep_freed_memory()
     return run_from_args(args, spec, args.input)
