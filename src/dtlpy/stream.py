@@ -65,7 +65,9 @@ def _json_error(e: ValueError) -> str:
         if text.startswith(prefix):
             text = text[len(prefix):]
     if isinstance(e, UnicodeDecodeError):
-        return f"not valid UTF-8 (byte {e.start})"
+        return "not valid UTF-8"
+    if text == "Input data was truncated":
+        return "the record ends inside a JSON value (truncated)"
     if isinstance(e, msgspec.ValidationError):  # a number beyond a double, e.g. 1e400
         return text.split(" - at ", 1)[0].lower()
     return text[:1].lower() + text[1:]
