@@ -74,6 +74,10 @@ _ENTRY_RULES = [
                  ["if", ["is-null", "_S.b"], ["add", "b", "none"]]]},
     # _id last: its value replaces the inherited one, in the first position.
     {"default": [["add", "x", "_S.a"], ["add", "_id", ["lower", "_S.s"]]]},
+    # Leading copies: "_id" is what the target starts with; "*" unpacks the source.
+    {"default": [["copy", "_id"], ["add", "n", ["lower", "_S.s"]], ["copy", "_id"]]},
+    {"default": [["copy", "*"], ["add", "_id", ["string", "_S.id"]], ["add", "a", ["is-null", "_S.a"]]]},
+    {"default": [["add", "_id", ["string", "_S.id"]], ["copy", "*"], ["add", "x", "_T.s"]]},
     # A tested path is read once and its value reused in the branches.
     {"default": [["add", "d", ["if", ["is-null", "_S.a"], "", "_S.a"]],
                  ["add", "e", ["if", "_S.b", ["list", "_S.b", "_S.a"],
@@ -85,6 +89,10 @@ _values = st.one_of(
     st.lists(st.one_of(st.none(), st.booleans(), st.text(max_size=2)), max_size=3),
     st.just("~t2020-01-01"), st.just("~:a:b"),
 )
+
+
+# copy "_id" after an add of _id is not a no-op: this one is not an entry.
+_AFTER_ID = {"default": [["add", "_id", "_S.s"], ["copy", "_id"], ["add", "b", "_S.b"]]}
 
 
 @given(
@@ -100,7 +108,7 @@ _values = st.one_of(
     )
 )
 def test_generated_rule_agrees_with_closures(entity):
-    for rules in _ENTRY_RULES:
+    for rules in [*_ENTRY_RULES, _AFTER_ID]:
         for source in (entity, {**entity, "_id": entity["id"]}, {"_id": "e", **entity}):
             fast = dtlpy.Transform(rules, fast=True)
             reference = dtlpy.Transform(rules, fast=False)
@@ -120,8 +128,10 @@ def test_context_free_default_rules_get_the_entry_function():
     for rules in _ENTRY_RULES:
         t = dtlpy.Transform(rules, fast=True)
         assert t.transform.__code__.co_filename.startswith("<dtl entry"), rules
-    # A closure step (copy), a trigger or the closure path: the general hot path.
-    assert not dtlpy.Transform({"default": [["copy", "*"]]}).transform.__code__.co_filename.startswith("<dtl")
+    # A closure step (a copy that is not a no-op or "*"), a trigger or the
+    # closure path: the general hot path.
+    for rules in ({"default": [["copy", "a*"]]}, _AFTER_ID):
+        assert not dtlpy.Transform(rules).transform.__code__.co_filename.startswith("<dtl")
     assert not dtlpy.Transform(_RULES, fast=False).transform.__code__.co_filename.startswith("<dtl")
     triggered = dtlpy.Transform(_RULES, trigger_on={"key": "s", "value": "a*"})
     assert not triggered.transform.__code__.co_filename.startswith("<dtl")

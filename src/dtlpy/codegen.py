@@ -465,7 +465,8 @@ def generate_entry(c: Compiler, body: list, ptr: str):
     or None.
 
     When every step of the root rule is an inline ``add`` or ``if`` (no
-    closure, so no ``ctx``, no ``create``, no ``filter``), the target can be
+    closure, so no ``ctx``, no ``create``, no ``filter``), after a leading
+    ``["copy", "*"]`` or ``["copy", "_id"]`` if any, the target can be
     built as one dict display and returned, with none of the bookkeeping a
     general rule needs. Anything unusual (not a dict, a missing ``_id``, an
     error, a value an inline case does not cover) goes to ``general``, the
@@ -482,9 +483,18 @@ def generate_entry(c: Compiler, body: list, ptr: str):
         for i, node in enumerate(body):
             step_ptr = pointer(ptr, i)
             name = node[0] if type(node) is list and node and type(node[0]) is str else None
-            if not _is_builtin_transform(c, name) or name not in ("add", "comment"):
+            if not _is_builtin_transform(c, name) or name not in ("add", "comment", "copy"):
                 break
             if name == "comment":
+                rest = i + 1
+                continue
+            if name == "copy":
+                if node[1:] == ["*"]:  # every source property: the source unpacked
+                    head.append(("**", "S"))
+                elif node[1:] == ["_id"] and not c.ni_mode and all(k != id_key for k, _ in head):
+                    pass  # the target already holds the source's _id
+                else:
+                    break
                 rest = i + 1
                 continue
             if not _is_plain_add(c, node):
@@ -502,7 +512,7 @@ def generate_entry(c: Compiler, body: list, ptr: str):
         if not head or head[0][0] != id_key:
             # The target starts with the source's _id (context.initial_target).
             head.insert(0, (id_key, f"S[{id_key}]"))
-        display = ", ".join(f"{k}: {v}" for k, v in head)
+        display = ", ".join(f"**{v}" if k == "**" else f"{k}: {v}" for k, v in head)
         make = _factory(g, "GENERAL, WALK", [
             "  def transform(S, *, previous=None):",
             "    if type(S) is dict:",
