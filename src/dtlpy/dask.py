@@ -26,8 +26,8 @@ from typing import Any, Iterable
 
 from .errors import DtlInputError
 from .parallel import TransformSpec
-from .runner import RecordError, RunStats
-from .stream import ChunkResult, EntityWriter, RejectWriter, process_chunk
+from .runner import RecordError, RunStats, open_outputs
+from .stream import ChunkResult, process_chunk
 
 _local = threading.local()
 
@@ -131,8 +131,6 @@ def run_file_dask(
     import dask.bag as db
     from distributed import Client
 
-    from .io import atomic_write
-
     if on_error not in ("stop", "skip"):
         raise DtlInputError(f"--on-error must be stop or skip, not {on_error!r}", code="invalid-argument")
     log = log if log is not None else sys.stderr
@@ -145,12 +143,7 @@ def run_file_dask(
         client = stack.enter_context(Client(address, set_as_default=False))
         futures = client.compute(parts.to_delayed())
         stack.callback(client.cancel, futures)
-        if output_path and output_path != "-":
-            fout = stack.enter_context(atomic_write(output_path, "wb"))
-        else:
-            fout = sys.stdout.buffer
-        writer = EntityWriter(fout, output_format)
-        rejects = RejectWriter(stack.enter_context(atomic_write(reject_path, "wb")) if reject_path else None, input_path)
+        fout, writer, rejects = open_outputs(stack, output_path, output_format, reject_path, input_path)
         for part_no, future in enumerate(futures):
             for result in future.result():
                 result: ChunkResult
@@ -161,9 +154,7 @@ def run_file_dask(
                     rejects.write(lineno, raw, code, f"{where}: {message}")
                     print(f"dtlpy: skipped {input_path} {where}: {message}", file=log)
                 writer.write_chunk(result)
-                stats.entities_in += result.n_in - len(result.rejects)
-                stats.entities_out += result.n_out
-                stats.bytes_in += result.n_bytes
+                stats.count(result)
         writer.close()
         fout.flush()
         stats.rejected = rejects.count

@@ -79,6 +79,24 @@ class RunStats:
     rejected: int = 0
     bytes_in: int = 0
 
+    def count(self, result) -> None:
+        """Add one chunk's :class:`~dtlpy.stream.ChunkResult`."""
+        self.entities_in += result.n_in - len(result.rejects)
+        self.entities_out += result.n_out
+        self.bytes_in += result.n_bytes
+
+
+def open_outputs(stack: ExitStack, output_path: str | None, fmt: str, reject_path: str | None, source: str):
+    """``(file, EntityWriter, RejectWriter)`` of a run: the output written
+    atomically (stdout for None or ``-``) and the reject file if any, both
+    closed (or rolled back on an error) by ``stack``."""
+    if output_path and output_path != "-":
+        fout = stack.enter_context(atomic_write(output_path, "wb"))
+    else:
+        fout = sys.stdout.buffer
+    rejects = RejectWriter(stack.enter_context(atomic_write(reject_path, "wb")) if reject_path else None, source)
+    return fout, EntityWriter(fout, fmt), rejects
+
 
 class RecordError(DtlError):
     """A bad input record (or one the rules failed on), with its line number."""
@@ -138,12 +156,7 @@ def run_file(
             total = os.fstat(fin.fileno()).st_size
         in_fmt = input_format or sniff_format(fin)
         out_fmt = output_format or format_for_path(output_path, "json")
-        if output_path and output_path != "-":
-            fout = stack.enter_context(atomic_write(output_path, "wb"))
-        else:
-            fout = sys.stdout.buffer
-        writer = EntityWriter(fout, out_fmt)
-        rejects = RejectWriter(stack.enter_context(atomic_write(reject_path, "wb")) if reject_path else None, source)
+        fout, writer, rejects = open_outputs(stack, output_path, out_fmt, reject_path, source)
         bar = progress_bar(total, enabled=progress)
         stack.callback(bar.close)
         if in_fmt == "jsonl" and workers > 1 and total is not None and _is_regular(fin):
@@ -185,9 +198,7 @@ def run_file(
                     fout.flush()
                     sync(fout.fileno())
                     unsynced = 0
-            stats.entities_in += result.n_in - len(result.rejects)
-            stats.entities_out += result.n_out
-            stats.bytes_in += result.n_bytes
+            stats.count(result)
             bar.set_postfix_str(f"{stats.entities_in:,} entities", refresh=False)
             bar.update(result.n_bytes)
         writer.close()
