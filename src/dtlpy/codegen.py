@@ -34,8 +34,8 @@ from typing import Any
 from .compiler import Compiler, Stop, execute, is_const, pointer
 from .context import initial_target
 from .errors import DtlError
+from .functions.core import case_eq_matcher
 from .paths import is_path, split_path, walk
-from .values import as_list, equal
 
 # Inline these constants as Python literals (exact and safe); all else goes via K.
 _LITERALS = {None: "None", True: "True", False: "False"}
@@ -267,26 +267,9 @@ class _Gen:
 
 def _case_eq_of(keys: list, results: list, other: Any):
     """``case-eq`` with constant keys and results as a function of the
-    subject's value: functions/core.py's table case, without a context."""
-    table: dict = {}
-    for k, v in zip(keys, results):
-        table.setdefault(k, v)
-    pairs = list(zip(keys, results))
-
-    def case_eq(value: Any) -> Any:
-        if type(value) is list and len(value) == 1:
-            value = value[0]
-        if type(value) is str:
-            if value in table:
-                return table[value]
-            if not value.startswith("~"):
-                return other
-        for k, v in pairs:
-            if equal(as_list(value), as_list(k)):
-                return v
-        return other
-
-    return case_eq
+    subject's value (functions/core.py's matcher, without a context)."""
+    match = case_eq_matcher(keys)
+    return lambda value: other if (i := match(value)) is None else results[i]
 
 
 def _inline_text_case(method: str):

@@ -6,6 +6,8 @@ The conditionals evaluate only the branch they choose (never eagerly).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..compiler import apply_rule, constant, pointer
 from ..registry import Registry
 from ..values import as_list, equal, truthy
@@ -64,6 +66,32 @@ def compile_case(c, args, ptr):
     return case
 
 
+def case_eq_matcher(keys: list[str]):
+    """``value -> index`` of the first of the constant string ``keys`` that
+    ``case-eq`` finds equal to ``value`` (None if none): a dict lookup for a
+    plain string, ``eq``'s equality for anything else. Also used by the
+    generated code (codegen.py)."""
+    table: dict = {}
+    for i, k in enumerate(keys):
+        table.setdefault(k, i)
+
+    def match(value: Any) -> int | None:
+        if type(value) is list and len(value) == 1:
+            value = value[0]
+        if type(value) is str:
+            hit = table.get(value)
+            if hit is not None:
+                return hit
+            if not value.startswith("~"):
+                return None
+        for i, k in enumerate(keys):
+            if equal(as_list(value), [k]):
+                return i
+        return None
+
+    return match
+
+
 @registry.special("case-eq", 3, None, signature="VALUE (VALUE_N RESULT)+ ELSE?")
 def compile_case_eq(c, args, ptr):
     """The RESULT of the first VALUE_N equal to VALUE, else ELSE (or null).
@@ -80,24 +108,11 @@ def compile_case_eq(c, args, ptr):
     other = c.expr(rest[-1], pointer(ptr, len(args))) if len(rest) % 2 else constant(None)
     # Fast path: all keys are constant strings -> a dict lookup.
     if all(getattr(k, "is_const", False) and type(k.value) is str for k, _ in pairs):
-        table = {}
-        for k, v in pairs:
-            table.setdefault(k.value, v)
+        match = case_eq_matcher([k.value for k, _ in pairs])
 
         def case_eq_table(ctx):
-            value = subject(ctx)
-            if type(value) is list and len(value) == 1:
-                value = value[0]
-            if type(value) is str:
-                hit = table.get(value)
-                if hit is not None:
-                    return hit(ctx)
-                if not value.startswith("~"):
-                    return other(ctx)
-            for k, v in pairs:
-                if equal(as_list(value), as_list(k(ctx))):
-                    return v(ctx)
-            return other(ctx)
+            i = match(subject(ctx))
+            return other(ctx) if i is None else pairs[i][1](ctx)
 
         return case_eq_table
 
