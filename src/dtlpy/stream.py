@@ -60,10 +60,7 @@ def loads(raw: bytes) -> Any:
 
 
 def _json_error(e: ValueError) -> str:
-    text = str(e)
-    for prefix in ("JSON is malformed: ",):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+    text = str(e).removeprefix("JSON is malformed: ")
     if isinstance(e, UnicodeDecodeError):
         return "not valid UTF-8"
     if text == "Input data was truncated":
