@@ -56,6 +56,7 @@ class _Gen:
     def __init__(self, c: Compiler) -> None:
         self.c = c
         self.consts: list[Any] = []
+        self.strings: dict[str, str] = {}  # string constant -> its K name
         self.lines: list[str] = []
         self.temps = 0
         # Set when the code written so far calls a closure with ``ctx`` /
@@ -77,6 +78,16 @@ class _Gen:
                 return text
         if type(value) is int and -(2**31) < value < 2**31:
             return str(value)
+        if type(value) is str:
+            # One closure variable per distinct name or text: a generated
+            # function copies all of them into its frame on every call.
+            name = self.strings.get(value)
+            if name is None:
+                name = self.strings[value] = self._new_const(value)
+            return name
+        return self._new_const(value)
+
+    def _new_const(self, value: Any) -> str:
         self.consts.append(value)
         return f"K{len(self.consts) - 1}"
 
